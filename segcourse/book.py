@@ -1,0 +1,202 @@
+"""Maintenance of the course's chapter notebooks: the Colab set-up cell, .md/.ipynb pairing and execution.
+
+Every chapter is a jupytext MyST Markdown file ``book/NN_name.md`` (the source a maintainer edits) paired with
+``book/NN_name.ipynb`` (what Colab opens and the book renders, with stored outputs). Run from the repository
+root::
+
+    python -m segcourse.book sync              # rewrite the Colab cells from _config.yml, update the .ipynb
+    python -m segcourse.book execute           # execute the .ipynb files in place, storing their outputs
+    python -m segcourse.book check             # exit 1 if a pair is out of sync or a Colab cell is stale
+
+``make notebooks`` runs the first two. The repository URL lives in ``_config.yml`` (``repository.url`` and
+``repository.branch``) and nowhere else: ``sync`` writes it into the first code cell of every chapter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+#: The variable that overrides where the Colab cell installs segcourse from (a pip requirement: a local
+#: checkout's path, a wheel, or a git URL). Tests use it to install from the local checkout.
+SOURCE_VARIABLE = "SEGCOURSE_SOURCE"
+
+COLAB_MARKER = "# Colab set-up"
+
+_COLAB_TEMPLATE = """\
+# Colab set-up: installs segcourse when this notebook runs in Google Colab; does nothing elsewhere.
+import os
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    source = os.environ.get("{variable}", "{requirement}")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", source], check=True)"""
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The repository root: the nearest folder, from ``start`` upwards, that holds ``_config.yml``."""
+    start = (start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "_config.yml").is_file() and (folder / "book").is_dir():
+            return folder
+    raise FileNotFoundError(f"No _config.yml with a book/ folder beside it in {start} or its parents.")
+
+
+def read_config(root: Path) -> dict:
+    """The parsed ``_config.yml`` of the book at ``root``."""
+    import yaml
+
+    return yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+
+
+def install_requirement(root: Path) -> str:
+    """The pip requirement that installs segcourse from the repository named in ``_config.yml``."""
+    repository = read_config(root)["repository"]
+    url = repository["url"].rstrip("/")
+    branch = repository.get("branch", "main")
+    return f"git+{url}@{branch}"
+
+
+def colab_cell(requirement: str) -> str:
+    """The source of a chapter's first code cell, installing ``requirement`` only in Colab."""
+    return _COLAB_TEMPLATE.format(variable=SOURCE_VARIABLE, requirement=requirement)
+
+
+def chapter_sources(root: Path) -> list[Path]:
+    """The jupytext MyST sources of the chapters: ``book/NN_*.md``, in order."""
+    return sorted(p for p in (root / "book").glob("[0-9][0-9]_*.md"))
+
+
+def first_code_cell(notebook) -> object:
+    """The first code cell of an nbformat notebook (raises ValueError when there is none)."""
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            return cell
+    raise ValueError("notebook has no code cell")
+
+
+def pair_differences(md_path: Path) -> list[str]:
+    """How the .ipynb twin of ``md_path`` differs from it (cell types and sources); empty when in sync."""
+    import jupytext
+    import nbformat
+
+    ipynb_path = md_path.with_suffix(".ipynb")
+    if not ipynb_path.exists():
+        return [f"{ipynb_path.name} is missing"]
+    text = jupytext.read(md_path)
+    stored = nbformat.read(ipynb_path, as_version=4)
+    problems = []
+    if len(text.cells) != len(stored.cells):
+        problems.append(f"{len(text.cells)} cells in {md_path.name}, {len(stored.cells)} in {ipynb_path.name}")
+    for index, (a, b) in enumerate(zip(text.cells, stored.cells, strict=False)):
+        if a.cell_type != b.cell_type or a.source.strip() != b.source.strip():
+            problems.append(f"cell {index} differs: {a.source.strip()[:60]!r} vs {b.source.strip()[:60]!r}")
+    return problems
+
+
+def sync(root: Path) -> list[Path]:
+    """Rewrites each chapter's Colab cell from ``_config.yml`` and updates its .ipynb, keeping outputs.
+
+    Returns the chapter sources it touched.
+    """
+    import jupytext
+
+    cell = colab_cell(install_requirement(root))
+    for md_path in chapter_sources(root):
+        notebook = jupytext.read(md_path)
+        first = first_code_cell(notebook)
+        if not first.source.startswith(COLAB_MARKER):
+            raise ValueError(f"{md_path}: the first code cell must be the Colab set-up cell")
+        if first.source != cell:
+            first.source = cell
+            jupytext.write(notebook, md_path, fmt="md:myst")
+        ipynb_path = md_path.with_suffix(".ipynb")
+        if ipynb_path.exists():
+            # Keep the stored outputs of unchanged cells (jupytext --update).
+            stored = jupytext.read(ipynb_path)
+            notebook = jupytext.combine.combine_inputs_with_outputs(jupytext.read(md_path), stored)
+        else:
+            notebook = jupytext.read(md_path)
+        jupytext.write(notebook, ipynb_path, fmt="ipynb")
+    return chapter_sources(root)
+
+
+def execute(paths: Sequence[Path], timeout: int = 600) -> dict[str, float]:
+    """Executes notebooks in place (kernel started in the notebook's folder); returns seconds per notebook."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    seconds = {}
+    for path in paths:
+        notebook = nbformat.read(path, as_version=4)
+        start = time.perf_counter()
+        NotebookClient(
+            notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        ).execute()
+        seconds[path.stem] = time.perf_counter() - start
+        nbformat.write(notebook, path)
+        print(f"executed {path.name} in {seconds[path.stem]:.1f} s")
+    return seconds
+
+
+def stale_colab_cells(root: Path) -> list[str]:
+    """Chapters whose .md or .ipynb Colab cell does not match ``_config.yml``."""
+    import jupytext
+
+    expected = colab_cell(install_requirement(root))
+    stale = []
+    for md_path in chapter_sources(root):
+        for path in (md_path, md_path.with_suffix(".ipynb")):
+            if path.exists() and first_code_cell(jupytext.read(path)).source.strip() != expected:
+                stale.append(str(path.relative_to(root)))
+    return stale
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line of ``python -m segcourse.book``."""
+    parser = argparse.ArgumentParser(prog="python -m segcourse.book", description=__doc__.split("\n")[0])
+    parser.add_argument("action", choices=("sync", "execute", "check"))
+    parser.add_argument("chapters", nargs="*", help="chapter names or paths (default: all)")
+    parser.add_argument("--timeout", type=int, default=600, help="seconds per cell when executing")
+    args = parser.parse_args(argv)
+    root = find_root()
+    sources = chapter_sources(root)
+    if args.chapters:
+        wanted = {Path(c).stem for c in args.chapters}
+        sources = [s for s in sources if s.stem in wanted]
+        missing = wanted - {s.stem for s in sources}
+        if missing:
+            parser.error(f"no chapter named {', '.join(sorted(missing))}")
+    if args.action == "sync":
+        sync(root)
+        print(f"synced {len(sources)} chapter pair(s)")
+    elif args.action == "execute":
+        execute([s.with_suffix(".ipynb") for s in sources], timeout=args.timeout)
+    else:
+        problems = stale_colab_cells(root)
+        problems += [f"{s.name}: {d}" for s in sources for d in pair_differences(s)]
+        print("\n".join(problems) or "all chapter pairs in sync")
+        return 1 if problems else 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+__all__ = [
+    "SOURCE_VARIABLE",
+    "chapter_sources",
+    "colab_cell",
+    "execute",
+    "find_root",
+    "install_requirement",
+    "pair_differences",
+    "stale_colab_cells",
+    "sync",
+]
+
