@@ -77,3 +77,51 @@ def check_choice(value: Any, name: str, choices: tuple[Any, ...]) -> Any:
         accepted = ", ".join(repr(c) for c in choices)
         raise ValueError(f"`{name}` must be one of {accepted}; got {value!r}.")
     return value
+
+
+def check_predictions(
+    y_pred: Any,
+    shape: tuple[int, ...],
+    num_classes: int,
+    name: str = "y_pred",
+    ignore_index: int | None = None,
+) -> np.ndarray:
+    """Returns integer labels of shape ``shape`` from labels (as they are) or class scores (argmax).
+
+    Scores have one more axis than the labels, of length ``num_classes``; labels have exactly ``shape``.
+    """
+    array = as_array(y_pred, name)
+    scores_shape = (*shape, num_classes)
+    if array.shape == scores_shape:
+        if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+            raise ValueError(f"`{name}` class scores must be numeric; got dtype {array.dtype}.")
+        # int32 is enough for any class count and halves the memory of int64 label maps.
+        return np.argmax(array, axis=-1).astype(np.int32)
+    if array.shape == tuple(shape):
+        return check_labels(array, num_classes, name, ignore_index, ranks=(array.ndim,))
+    raise ValueError(
+        f"`{name}` must be labels of shape {tuple(shape)} or class scores of shape {scores_shape}; "
+        f"got shape {tuple(array.shape)}."
+    )
+
+
+def check_class_names(class_names: Any, count: int, name: str = "class_names") -> tuple[str, ...]:
+    """Checks a sequence of exactly ``count`` strings."""
+    if isinstance(class_names, str) or not hasattr(class_names, "__len__"):
+        raise ValueError(f"`{name}` must be a sequence of {count} strings; got {class_names!r}.")
+    names = tuple(class_names)
+    if len(names) != count or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"`{name}` must be a sequence of {count} strings; got {names!r}.")
+    return names
+
+
+def check_size(value: Any, name: str, minimum: int = 1) -> tuple[int, int]:
+    """Checks a ``(height, width)`` pair of integers, each >= ``minimum`` (booleans are refused)."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
+        raise ValueError(f"`{name}` must be a (height, width) pair of integers >= {minimum}; got {value!r}.")
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, (int, np.integer)) or item < minimum:
+            raise ValueError(
+                f"`{name}` must be a (height, width) pair of integers >= {minimum}; got {tuple(value)!r}."
+            )
+    return int(value[0]), int(value[1])
