@@ -26,7 +26,15 @@ from segcourse import _validate
 from segcourse import metrics as _metrics
 from segcourse.data import CLASS_NAMES, PALETTE, VOID, VOID_COLOR
 
-__all__ = ["colorize", "compare", "overlay", "plot_confusion", "plot_history", "show_samples"]
+__all__ = [
+    "colorize",
+    "compare",
+    "overlay",
+    "plot_class_frequencies",
+    "plot_confusion",
+    "plot_history",
+    "show_samples",
+]
 
 #: Width in inches of one image panel in the grids.
 PANEL_INCHES = 2.4
@@ -453,4 +461,43 @@ def plot_confusion(matrix: Any, class_names: Sequence[str] | None = None, normal
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     ax.set_title("Confusion matrix" + (" (rows sum to 1)" if normalize else " (pixels)"))
+    return fig
+
+
+def plot_class_frequencies(
+    labels: Any, class_names: Sequence[str] | None = None, palette: Any = None
+) -> Figure:
+    """Bar chart of the share of labelled pixels in each class, bars in the class colours.
+
+    Void pixels are left out of the shares (the title says how many there were).
+
+    Args:
+        labels: integer label maps ``(n, h, w)`` or ``(h, w)``, values in ``[0, num_classes)`` or ``VOID``.
+        class_names: one name per class; defaults to ``data.CLASS_NAMES`` (which sets ``num_classes``).
+        palette: ``(num_classes, 3)`` uint8 colours; defaults to ``data.PALETTE``.
+
+    Returns:
+        The matplotlib ``Figure``.
+
+    Example:
+
+    >>> _, labels = data.synthetic_scenes(100)
+    >>> plot_class_frequencies(labels);
+    """
+    names = _class_names(class_names)
+    array = _validate.check_labels(labels, len(names), "labels", ignore_index=VOID, ranks=(2, 3))
+    colours = _palette_for(len(names), palette)
+    labelled = array[array != VOID]
+    if labelled.size == 0:
+        raise ValueError("`labels` must contain at least one labelled (non-void) pixel.")
+    shares = np.bincount(labelled.ravel(), minlength=len(names)) / labelled.size
+    fig, ax = plt.subplots(figsize=(1.0 + 0.7 * len(names), 3.2), layout="constrained")
+    ax.bar(range(len(names)), 100 * shares, color=colours / 255.0, edgecolor="0.3")
+    for i, share in enumerate(shares):
+        ax.text(i, 100 * share, f"{100 * share:.1f}", ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
+    ax.set_ylabel("% of labelled pixels")
+    void_share = 1.0 - labelled.size / array.size
+    ax.set_title(f"Class frequencies over {array.size:,} pixels ({void_share:.1%} void)")
+    ax.grid(axis="y", alpha=0.3)
     return fig

@@ -255,3 +255,24 @@ def test_plot_confusion_counts_and_default_names():
 def test_plot_confusion_bad_input_raises(matrix, class_names, argument):
     with pytest.raises(ValueError, match=f"`{argument}`"):
         viz.plot_confusion(matrix, class_names)
+
+
+def test_plot_class_frequencies_bars_are_the_shares():
+    from segcourse import data
+
+    labels = np.zeros((2, 4, 5), dtype=np.uint8)
+    labels[0, :2] = 3  # 10 of the 40 pixels are class 3
+    labels[1, 0, 0] = data.VOID  # one void pixel, left out of the shares
+    fig = viz.plot_class_frequencies(labels)
+    heights = [patch.get_height() for patch in fig.axes[0].patches]
+    assert len(heights) == data.NUM_CLASSES
+    assert heights[3] == pytest.approx(100 * 10 / 39)
+    assert heights[0] == pytest.approx(100 * 29 / 39)
+    assert "2.5% void" in fig.axes[0].get_title()
+
+
+def test_plot_class_frequencies_rejects_bad_labels():
+    with pytest.raises(ValueError, match="`labels`"):
+        viz.plot_class_frequencies(np.full((2, 3), 9, dtype=np.uint8))
+    with pytest.raises(ValueError, match="`labels`"):
+        viz.plot_class_frequencies(np.full((2, 3), 255, dtype=np.uint8))
