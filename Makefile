@@ -6,7 +6,6 @@ BIN := $(VENV)/bin
 # TensorFlow's C++ log lines would otherwise reach notebook outputs (nbval compares stderr too).
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 
 .PHONY: help book test unit nbval book-check notebooks sync lint clean
 

@@ -1,10 +1,13 @@
 """Visualisation: colour-coded label maps, overlays, sample grids, training curves, confusion matrices.
 
-Every plotting function creates its figure with ``matplotlib.pyplot`` (so that it shows inline in a notebook)
-and returns the ``Figure``. Class colours come from ``data.PALETTE``; void pixels are drawn in
+Every plotting function returns a ``Figure`` that is already closed in ``pyplot``: a notebook cell that ends
+with the call shows it exactly once (Jupyter displays the returned figure), ``fig = show_samples(...)`` shows
+nothing until ``fig`` (or ``display(fig)``) is evaluated, and ``fig.savefig(path)`` works anywhere. Class colours come from ``data.PALETTE``; void pixels are drawn in
 ``data.VOID_COLOR``. Nothing here needs a display: the module works under the ``Agg`` backend.
 
-In a notebook, end the cell with ``;`` (or assign the figure) to avoid displaying the figure twice.
+Why closed: a figure left open in ``pyplot`` is shown again by the inline backend at the end of the cell, and
+the usual ``;`` that hides the returned value is ignored by kernels that run cells without storing history
+(nbval does), so the figure would appear twice there.
 """
 
 from __future__ import annotations
@@ -38,6 +41,12 @@ __all__ = [
 
 #: Width in inches of one image panel in the grids.
 PANEL_INCHES = 2.4
+
+
+def _finish(fig: Figure) -> Figure:
+    """Closes ``fig`` in pyplot (see the module docstring) and returns it."""
+    plt.close(fig)
+    return fig
 
 
 # --------------------------------------------------------------------------------------------------
@@ -259,7 +268,7 @@ def show_samples(
     Example:
 
     >>> images, labels = ...  # a batch of the synthetic street scenes
-    >>> show_samples(images, labels, model.predict(images), n=3);
+    >>> show_samples(images, labels, model.predict(images), n=3)
     """
     n = _validate.check_positive_int(n, "n")
     names = _class_names(class_names)
@@ -278,7 +287,7 @@ def show_samples(
             rgb = images[row] if maps is None else colorize(maps[row], colours)
             _show(axes[row, col], rgb, title if row == 0 else None)
     _add_legend(fig, names, colours, void, legend_cols)
-    return fig
+    return _finish(fig)
 
 
 def compare(
@@ -308,7 +317,7 @@ def compare(
 
     Example:
 
-    >>> compare(images, labels, {"FCN-8s": fcn.predict(images), "SegNet": segnet.predict(images)});
+    >>> compare(images, labels, {"FCN-8s": fcn.predict(images), "SegNet": segnet.predict(images)})
     """
     n = _validate.check_positive_int(n, "n")
     names = _class_names(class_names)
@@ -338,7 +347,7 @@ def compare(
                 axes[row, col], colorize(pred[row], colours), model if first else None, f"mean IoU {score:.2f}"
             )
     _add_legend(fig, names, colours, void, legend_cols)
-    return fig
+    return _finish(fig)
 
 
 def _history_dict(history: Any) -> dict[str, np.ndarray]:
@@ -371,7 +380,7 @@ def plot_history(history: Any, metrics: str | Sequence[str] | None = None) -> Fi
     Example:
 
     >>> history = model.fit(train, validation_data=val, epochs=10, verbose=0)
-    >>> plot_history(history, ["loss", "mean_iou"]);
+    >>> plot_history(history, ["loss", "mean_iou"])
     """
     curves = _history_dict(history)
     available = [k for k in curves if not k.startswith("val_")] or [k[4:] for k in curves]
@@ -405,7 +414,7 @@ def plot_history(history: Any, metrics: str | Sequence[str] | None = None) -> Fi
         ax.legend(fontsize=9)
     for ax in axes.flat[len(names) :]:
         fig.delaxes(ax)  # empty slots of the last row
-    return fig
+    return _finish(fig)
 
 
 def plot_confusion(matrix: Any, class_names: Sequence[str] | None = None, normalize: bool = True) -> Figure:
@@ -425,7 +434,7 @@ def plot_confusion(matrix: Any, class_names: Sequence[str] | None = None, normal
 
     Example:
 
-    >>> plot_confusion(metrics.evaluate(model, images, labels)["confusion_matrix"]);
+    >>> plot_confusion(metrics.evaluate(model, images, labels)["confusion_matrix"])
     """
     counts = _validate.as_array(matrix, "matrix")
     if counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.shape[0] < 2:
@@ -461,7 +470,7 @@ def plot_confusion(matrix: Any, class_names: Sequence[str] | None = None, normal
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     ax.set_title("Confusion matrix" + (" (rows sum to 1)" if normalize else " (pixels)"))
-    return fig
+    return _finish(fig)
 
 
 def plot_class_frequencies(
@@ -482,7 +491,7 @@ def plot_class_frequencies(
     Example:
 
     >>> _, labels = data.synthetic_scenes(100)
-    >>> plot_class_frequencies(labels);
+    >>> plot_class_frequencies(labels)
     """
     names = _class_names(class_names)
     array = _validate.check_labels(labels, len(names), "labels", ignore_index=VOID, ranks=(2, 3))
@@ -500,4 +509,4 @@ def plot_class_frequencies(
     void_share = 1.0 - labelled.size / array.size
     ax.set_title(f"Class frequencies over {array.size:,} pixels ({void_share:.1%} void)")
     ax.grid(axis="y", alpha=0.3)
-    return fig
+    return _finish(fig)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import os
+import keras
+import matplotlib
 
-os.environ.setdefault("MPLBACKEND", "Agg")
+# No display on CI. Set in this process only: an environment variable would reach the Jupyter kernels
+# that some tests start, and notebooks would lose their inline figures.
+matplotlib.use("Agg")
 
-import keras  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
