@@ -1,4 +1,10 @@
-"""The ``segcourse`` command line: ``segcourse --version``, ``segcourse info``."""
+"""The ``segcourse`` command line.
+
+- ``segcourse --version``, ``segcourse info``: versions, devices, precision policy;
+- ``segcourse student OUT_DIR [--book]``: the student edition of every chapter (solutions removed);
+- ``segcourse grade SUBMISSION... --out grades.csv [--timeout SECONDS]``: execute handed-in notebooks and
+  write their check results, one row per submission and exercise.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +47,67 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"segcourse {segcourse.__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("info", help="print versions, devices and the precision policy")
+
+    student = commands.add_parser(
+        "student",
+        help="write the student edition of every chapter notebook (solutions removed)",
+        description="Writes every chapter notebook with the solutions removed, the exercise functions "
+        "left as stubs and the checks kept. Run it inside the course repository.",
+    )
+    student.add_argument("out_dir", metavar="OUT_DIR", help="folder to write the notebooks to")
+    student.add_argument(
+        "--book", action="store_true",
+        help="write the sources of a book without solutions instead (build: jupyter-book build OUT_DIR)",
+    )
+
+    grade = commands.add_parser(
+        "grade",
+        help="execute handed-in notebooks and write their check results to a CSV file",
+        description="Executes each submission in a fresh kernel, collects the results of its checks and "
+        "writes one row per submission and exercise. Broken submissions are reported, never fatal.",
+    )
+    grade.add_argument("submissions", nargs="+", metavar="SUBMISSION", help="handed-in .ipynb files")
+    grade.add_argument("--out", default="grades.csv", help="CSV file to write (default: grades.csv)")
+    grade.add_argument("--timeout", type=float, default=900,
+                       help="seconds allowed for each notebook in total (default: 900)")
+    grade.add_argument("--cell-timeout", type=float, default=None,
+                       help="seconds allowed for any one cell (default: the --timeout)")
+    grade.add_argument("--executed", metavar="DIR", default=None,
+                       help="also write the executed notebooks to DIR, to see what went wrong")
     return parser
+
+
+def run_student(out_dir: str, as_book: bool) -> int:
+    """``segcourse student``: writes the student notebooks (or the student book's sources)."""
+    from segcourse import student
+
+    try:
+        if as_book:
+            print(f"wrote the sources of the student book to {student.write_student_book(out_dir)}")
+            print(f"build it with: jupyter-book build {out_dir}")
+        else:
+            for path in student.write_student_edition(out_dir):
+                print(f"wrote {path}")
+    except (FileNotFoundError, ValueError) as error:  # not in the course repository; a malformed chapter
+        print(f"segcourse student: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_grade(args: argparse.Namespace) -> int:
+    """``segcourse grade``: grades the submissions, writes the CSV, prints a summary table."""
+    from segcourse import grade
+
+    if args.timeout <= 0 or (args.cell_timeout is not None and args.cell_timeout <= 0):
+        print("segcourse grade: timeouts must be positive", file=sys.stderr)
+        return 2
+    rows = grade.grade(args.submissions, timeout=args.timeout, cell_timeout=args.cell_timeout,
+                       executed_dir=args.executed, log=print)
+    grade.write_csv(rows, args.out)
+    print()
+    print(grade.summary(rows))
+    print(f"\nwrote {len(rows)} rows to {args.out}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -51,6 +117,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "info":
         print("\n".join(info_lines()))
         return 0
+    if args.command == "student":
+        return run_student(args.out_dir, args.book)
+    if args.command == "grade":
+        return run_grade(args)
     parser.print_help()
     return 2
 
