@@ -54,8 +54,10 @@ colab-venv: $(COLAB_VENV)/.created
 # .venv-colab each notebook's first cell takes its Colab branch and pip-installs segcourse from this checkout
 # (SEGCOURSE_SOURCE, the documented override of the repository URL). The colab_nbval plugin uninstalls
 # segcourse before each notebook, fails if it is importable then, and checks that the first cell installed it.
-# PYTHONPATH is dropped so that nothing but that install can make segcourse importable.
+# PYTHONPATH is dropped so that nothing but that install can make segcourse importable. pip builds the
+# checkout in place, in build/: removed first, so that no stale module from an earlier build gets packaged.
 nbval: $(COLAB_VENV)/.created
+	rm -rf build
 	env -u PYTHONPATH SEGCOURSE_SOURCE="$(CURDIR)" $(COLAB_BIN)/pytest -p colab_nbval \
 	  --nbval --nbval-current-env book \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 600
