@@ -3,7 +3,8 @@
 Every plotting function returns a ``Figure`` that is already closed in ``pyplot``: a notebook cell that ends
 with the call shows it exactly once (Jupyter displays the returned figure), ``fig = show_samples(...)`` shows
 nothing until ``fig`` (or ``display(fig)``) is evaluated, and ``fig.savefig(path)`` works anywhere.
-Class colours come from ``data.PALETTE``; void pixels are drawn in ``data.VOID_COLOR``. Nothing here needs a display: the module works under the ``Agg`` backend.
+Class colours come from ``data.PALETTE``; void pixels are drawn in ``data.VOID_COLOR``.
+Nothing here needs a display: the module works under the ``Agg`` backend.
 
 Why closed: a figure left open in ``pyplot`` is shown again by the inline backend at the end of the cell, and
 the usual ``;`` that hides the returned value is ignored by kernels that run cells without storing history
