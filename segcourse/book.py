@@ -98,15 +98,20 @@ def pair_differences(md_path: Path) -> list[str]:
     return problems
 
 
-def sync(root: Path) -> list[Path]:
+def sync(root: Path, sources: Sequence[Path] | None = None) -> list[Path]:
     """Rewrites each chapter's Colab cell from ``_config.yml`` and updates its .ipynb, keeping outputs.
+
+    Args:
+        root: the repository root.
+        sources: the chapter ``.md`` files to sync; all chapters by default.
 
     Returns the chapter sources it touched.
     """
     import jupytext
 
     cell = colab_cell(install_requirement(root))
-    for md_path in chapter_sources(root):
+    sources = chapter_sources(root) if sources is None else list(sources)
+    for md_path in sources:
         notebook = jupytext.read(md_path)
         first = first_code_cell(notebook)
         if not first.source.startswith(COLAB_MARKER):
@@ -122,7 +127,7 @@ def sync(root: Path) -> list[Path]:
         else:
             notebook = jupytext.read(md_path)
         jupytext.write(notebook, ipynb_path, fmt="ipynb")
-    return chapter_sources(root)
+    return sources
 
 
 def execute(paths: Sequence[Path], timeout: int = 600) -> dict[str, float]:
@@ -172,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if missing:
             parser.error(f"no chapter named {', '.join(sorted(missing))}")
     if args.action == "sync":
-        sync(root)
+        sync(root, sources)
         print(f"synced {len(sources)} chapter pair(s)")
     elif args.action == "execute":
         execute([s.with_suffix(".ipynb") for s in sources], timeout=args.timeout)

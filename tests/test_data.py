@@ -596,3 +596,43 @@ def test_load_oxford_pets_bad_arguments(kwargs, name):
 def test_docstring_examples_run():
     failures, attempted = doctest.testmod(data, verbose=False)
     assert attempted >= 3 and failures == 0
+
+
+def test_sample_patches_centres_match_labels_and_padding():
+    images, labels = data.synthetic_scenes(3, 64, 64, seed=5)
+    patches, centres = data.sample_patches(images, labels, patch_size=9, count=200, seed=1)
+    assert patches.shape == (200, 9, 9, 3) and patches.dtype == np.float32
+    assert centres.dtype == np.int32 and not np.any(centres == data.VOID)
+    # Each patch's centre pixel is a pixel of some image whose label is the patch label.
+    for patch, centre in zip(patches[:20], centres[:20], strict=True):
+        hits = np.argwhere(np.all(images == patch[4, 4], axis=-1))
+        assert any(labels[i, r, c] == centre for i, r, c in hits)
+    # A corner centre sees the zero padding, as sliding_window_predict pads.
+    corner = np.zeros_like(labels)
+    corner[:] = data.VOID
+    corner[0, 0, 0] = 1
+    patch, centre = data.sample_patches(images, corner, patch_size=5, count=1)
+    assert centre[0] == 1 and np.all(patch[0, :2] == 0) and np.all(patch[0, :, :2] == 0)
+    assert np.array_equal(patch[0, 2:, 2:], images[0, :3, :3])
+
+
+def test_sample_patches_balanced_draws_rare_classes_more_often():
+    images, labels = data.synthetic_scenes(8, 64, 64, seed=0)
+    _, uniform = data.sample_patches(images, labels, 5, 4000, seed=0)
+    _, balanced = data.sample_patches(images, labels, 5, 4000, seed=0, balanced=True)
+    pole = data.CLASS_NAMES.index("pole")
+    assert np.mean(balanced == pole) > 3 * np.mean(uniform == pole)
+    present = np.unique(labels[labels != data.VOID])
+    shares = np.bincount(balanced, minlength=data.NUM_CLASSES)[present] / balanced.size
+    assert np.all(np.abs(shares - 1 / present.size) < 0.05)
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [({"patch_size": 4}, "patch_size"), ({"count": 0}, "count"), ({"patch_size": 0}, "patch_size")],
+)
+def test_sample_patches_bad_arguments(kwargs, name):
+    images, labels = data.synthetic_scenes(1, 64, 64)
+    arguments = {"patch_size": 5, "count": 3, **kwargs}
+    with pytest.raises(ValueError, match=f"`{name}`"):
+        data.sample_patches(images, labels, **arguments)
