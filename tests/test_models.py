@@ -3,7 +3,6 @@ serialisation, argument checks, and a short training run on the synthetic scenes
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 
@@ -52,18 +51,9 @@ def build(name: str, width: float = 0.25, light: bool = False) -> keras.Model:
 SEGMENTERS = [name for name in SPECS if name != "patch_classifier"]
 
 # An XLA compile costs 3-15 s on a shared CPU, so the one-step checks use one convolution per block (the
-# same layer types, fewer of them). Every model compiles in float32; under mixed precision, by default,
-# only the three models the course trains on a GPU, which hold every layer whose dtype handling is not
-# plain Keras (Conv2DTranspose, index pooling and unpooling, bilinear resizing, identity-initialised
-# dilated convolutions): the others add standard Keras layers (ZeroPadding2D, UpSampling2D, Dense) or
-# reshapes (ZeroUnpooling2D). SEGCOURSE_TEST_ALL_XLA=1 compiles them all under mixed precision too
-# (about a minute more on a CPU).
-ALL_XLA = os.environ.get("SEGCOURSE_TEST_ALL_XLA") == "1"
-_COVERED = pytest.mark.skipif(not ALL_XLA, reason="layers covered by other XLA tests; SEGCOURSE_TEST_ALL_XLA=1")
-JIT_MIXED = [
-    name if name in ("fcn8s", "segnet_indices", "dilated_net_basic") else pytest.param(name, marks=_COVERED)
-    for name in SPECS
-]
+# same layer types, fewer of them). Every model compiles with XLA in float32 and under mixed precision:
+# that is how we know each one is ready for a GPU, where Keras turns XLA on by default.
+JIT_MIXED = list(SPECS)
 
 
 @pytest.fixture
