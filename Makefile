@@ -25,12 +25,15 @@ help:
 	@echo "make notebooks  sync each chapter's .md into its .ipynb and re-execute it, storing outputs"
 	@echo "make sync       only sync .md -> .ipynb and the Colab cells (no execution)"
 
-# A stamp per extras set: re-install when pyproject.toml changes.
-$(BIN)/python:
+# The venv is complete only once its stamp exists: an interrupted creation is started over.
+$(VENV)/.created:
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	touch $@
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+# A stamp for the installed extras: re-install when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(VENV)/.created
 	$(BIN)/python -m pip install --quiet -e ".[book,test,dev]"
 	touch $@
 
