@@ -148,6 +148,7 @@ def setup(
     return info
 
 
+@keras.saving.register_keras_serializable(package="segcourse")
 def masked_accuracy(y_true: Any, y_pred: Any) -> Any:
     """Pixel accuracy over labelled pixels: void pixels (label ``VOID``) are left out.
 

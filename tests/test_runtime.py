@@ -125,3 +125,11 @@ def test_training_under_mirrored_strategy_on_two_logical_cpus():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "replicas 2" in done.stdout
+
+
+def test_compiled_model_saves_and_loads(tmp_path):
+    model = runtime.compile_model(tiny_model())
+    images = np.zeros((2, 16, 16, 3), dtype=np.float32)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert np.allclose(loaded.predict(images, verbose=0), model.predict(images, verbose=0))
