@@ -109,11 +109,20 @@ def all_text(notebook: nbformat.NotebookNode) -> str:
 
 
 def leaks(original: nbformat.NotebookNode, edition: nbformat.NotebookNode) -> list[str]:
-    """Solution code of ``original`` found in any cell of ``edition``: whole texts and distinctive lines."""
+    """Solution code of ``original`` found in any cell of ``edition``: whole texts and distinctive lines.
+
+    A line is distinctive when it is long and occurs nowhere in ``original`` outside the solutions: a line
+    such as ``keras.utils.set_random_seed(0)`` that the chapter itself also runs reveals nothing.
+    """
     cells = [cell.source for cell in edition.cells]
+    solutions = student.solution_code(original)
+    outside = "\n".join(cell.source for cell in original.cells)
+    for text in solutions:
+        outside = outside.replace(text, "")
     found = []
-    for text in student.solution_code(original):
+    for text in solutions:
         lines = [line.strip() for line in text.splitlines() if len(line.strip()) > 15]
+        lines = [line for line in lines if line not in outside]
         found += [piece for piece in [text, *lines] if any(piece in cell for cell in cells)]
     return found
 
