@@ -1,0 +1,74 @@
+"""What one benchmark run measures: sizes, repeats and which chapters to execute."""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """Sizes and repeats of a benchmark run, full (``FULL``) or quick (``QUICK``).
+
+    Attributes:
+        name: ``"full"`` or ``"quick"``.
+        rounds: how many times each contestant runs, in turn with the others (the shortest run counts).
+        image: height and width of the image for the dense-versus-sliding comparison.
+        patch_width: channel factor of the patch classifier (chapter 1 uses 0.25).
+        unpool_shape: ``(batch, height, width, channels)`` of the feature maps that are pooled and unpooled.
+        train_sizes: name -> ``(height, width)`` of the training comparisons.
+        train_batch: name -> batch size of the training comparisons.
+        train_width: channel factor of the article's listing (1.0: its 64-128-256-512); SegNet gets the
+            same channels (``segnet(width=2 * train_width)``, whose base is 32-64-128-256).
+        matmul_size: side of the square float32 matrices whose product measures the machine's FLOP/s.
+        memory_size: ``(height, width)`` of the SegNet inference whose memory is measured.
+        memory_width: channel factor of that SegNet.
+        execute_book: execute every chapter (full), or read the times the last run recorded (quick).
+    """
+
+    name: str
+    rounds: int
+    image: tuple[int, int]
+    patch_width: float
+    unpool_shape: tuple[int, int, int, int]
+    train_sizes: dict[str, tuple[int, int]]
+    train_batch: dict[str, int]
+    train_width: float
+    matmul_size: int
+    memory_size: tuple[int, int]
+    memory_width: float
+    execute_book: bool
+
+
+#: CamVid's 360x480 where a model allows it. SegNet pools four times, so it needs multiples of 16: it
+#: trains on the 352x480 crop that ``models.segnet`` recommends, and the article's listing on the same crop.
+FULL = Plan(
+    name="full",
+    rounds=3,
+    image=(360, 480),
+    patch_width=0.25,
+    unpool_shape=(4, 360, 480, 64),
+    train_sizes={"camvid": (352, 480), "chapter": (64, 96)},
+    train_batch={"camvid": 2, "chapter": 16},
+    train_width=1.0,
+    matmul_size=4096,
+    memory_size=(352, 480),
+    memory_width=1.0,
+    execute_book=True,
+)
+
+#: Small sizes: every figure is produced and every equality checked in well under two minutes; the
+#: timings mean little.
+QUICK = Plan(
+    name="quick",
+    rounds=1,
+    image=(24, 32),
+    patch_width=0.25,
+    unpool_shape=(1, 16, 24, 8),
+    train_sizes={"camvid": (32, 48), "chapter": (16, 16)},
+    train_batch={"camvid": 2, "chapter": 2},
+    train_width=0.125,
+    matmul_size=512,
+    memory_size=(32, 48),
+    memory_width=0.25,
+    execute_book=False,
+)

@@ -1,0 +1,371 @@
+"""The benchmark's figures as a terminal table, a MyST include for the Performance appendix, and a plot."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """One headline figure: where it is in the results, how to show it, and the target it must meet."""
+
+    section: str
+    key: str
+    label: str
+    show: Callable[[Any], str]
+    target: str
+    met: Callable[[Any], bool] | None  # None: reported, no target
+
+
+def _times(value: float) -> str:
+    return f"{value:.1f}x"
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:.0f}%"
+
+
+def _yes(value: Any) -> str:
+    return "yes" if value else "no"
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds:.0f} s ({seconds / 60:.1f} min)"
+
+
+def _megabytes(count: float) -> str:
+    return f"{count / 1e6:.1f} MB"
+
+
+TARGETS: tuple[Target, ...] = (
+    Target(
+        "dense_vs_sliding",
+        "speedup",
+        "convolutionalised classifier vs sliding window: speed-up",
+        _times,
+        ">= 100x",
+        lambda v: v >= 100,
+    ),
+    Target(
+        "dense_vs_sliding",
+        "max_abs_diff",
+        "convolutionalised classifier vs sliding window: max |difference|",
+        lambda v: f"{v:.1e}",
+        "<= 1e-4",
+        lambda v: v <= 1e-4,
+    ),
+    Target(
+        "unpooling",
+        "speedup",
+        "pooling + unpooling vs scatter-based, forward + backward: speed-up",
+        _times,
+        ">= 2x",
+        lambda v: v >= 2,
+    ),
+    Target("unpooling", "equal", "pooling + unpooling vs scatter-based: identical results", _yes, "yes", bool),
+    Target("unpooling", "xla", "segcourse's compiles with XLA, the scatter-based does not", _yes, "yes", bool),
+    Target(
+        "unpooling",
+        "speedup_xla",
+        "pooling + unpooling with XLA vs scatter-based: speed-up",
+        lambda v: "n/a" if v is None else _times(v),
+        "",
+        None,
+    ),
+    Target(
+        "training",
+        "speedup_vs_article",
+        "SegNet vs the article's listing (Keras defaults): training speed-up",
+        _times,
+        ">= 2x",
+        lambda v: v >= 2,
+    ),
+    Target(
+        "training", "speedup_vs_article_xla", "SegNet vs the article's listing, both with XLA", _times, "", None
+    ),
+    Target(
+        "training",
+        "matmul_fraction",
+        "SegNet's training step: fraction of the matmul FLOP/s",
+        _percent,
+        ">= 30%",
+        lambda v: v >= 0.3,
+    ),
+    Target("book", "total_seconds", "the whole book: execution time", _minutes, "<= 600 s", lambda v: v <= 600),
+    Target(
+        "memory",
+        "computed",
+        "SegNet decoder keeps (computed): feature maps / indices",
+        lambda v: f"{_megabytes(v['feature_map_bytes'])} / {_megabytes(v['indices_bytes'])}",
+        "",
+        None,
+    ),
+    Target(
+        "memory",
+        "measured_peak_bytes",
+        "SegNet inference peak (measured): feature maps / indices",
+        lambda v: f"{_megabytes(v['feature_maps'])} / {_megabytes(v['indices'])}",
+        "",
+        None,
+    ),
+)
+
+
+def headline(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per headline figure present in ``results``: label, shown value, target, met (None: no target)."""
+    rows = []
+    for target in TARGETS:
+        if target.section not in results:
+            continue
+        value = results[target.section][target.key]
+        met = None if target.met is None else bool(target.met(value))
+        if target.section == "book" and not results["book"]["all_measured"]:
+            met = None  # a partial sum says nothing about the whole book
+        rows.append(
+            {
+                "section": target.section,
+                "figure": target.label,
+                "value": target.show(value),
+                "target": target.target,
+                "met": met,
+            }
+        )
+    return rows
+
+
+def _verdict(met: bool | None) -> str:
+    return {True: "met", False: "NOT met", None: ""}[met]
+
+
+def text_table(results: dict[str, Any]) -> str:
+    """The headline figures as a plain-text table for the terminal, with the plan and the load."""
+    rows = [(row["figure"], row["value"], row["target"], _verdict(row["met"])) for row in headline(results)]
+    header = ("figure", "measured", "target", "")
+    widths = [max(len(str(cells[i])) for cells in [header, *rows]) for i in range(4)]
+    lines = [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
+        for cells in [header, *rows]
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    machine = results["machine"]
+    lines.append("")
+    lines.append(
+        f"{results['plan']} run on {machine['cpu']}, {machine['cores']} cores, TensorFlow "
+        f"{machine['tensorflow']}; load average {machine['load_average_start'][0]} at the start, "
+        f"{machine.get('load_average_end', ['?'])[0]} at the end"
+    )
+    return "\n".join(lines)
+
+
+def _markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def _training_rows(results: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for name, result in results["training"]["sizes"].items():
+        for contestant, rate in result["images_per_second"].items():
+            flops = result["training_flops_per_image"][contestant.removesuffix("_xla")]
+            rows.append(
+                [
+                    f"{name} {result['size'][0]}x{result['size'][1]}, batch {result['batch']}",
+                    contestant,
+                    f"{rate:.2f}",
+                    f"{flops / 1e9:.1f}",
+                    _percent(result["matmul_fraction"][contestant]),
+                ]
+            )
+    return rows
+
+
+def markdown(results: dict[str, Any], command: str = "make bench") -> str:
+    """The figures as MyST Markdown, for ``{include}`` in the Performance appendix (generated: do not edit)."""
+    machine = results["machine"]
+    lines = [f"<!-- Generated by `{command}` (segcourse.bench.report.markdown): do not edit. -->", ""]
+    lines += _markdown_table(
+        ["Figure", "Measured", "Target", "Met"],
+        [[row["figure"], row["value"], row["target"], _verdict(row["met"])] for row in headline(results)],
+    )
+    if "training" in results:
+        lines += [
+            "**Training throughput** (images per second; FLOPs of a training step per image, counted from",
+            "the layer shapes; fraction of the matrix product's "
+            f"{results['training']['matmul_flops_per_second'] / 1e9:.0f} GFLOP/s measured in the same run):",
+            "",
+        ]
+        lines += _markdown_table(
+            ["Size", "Model", "Images/s", "GFLOP/image", "Of matmul"], _training_rows(results)
+        )
+    if "book" in results:
+        book = results["book"]
+        rows = [
+            [name, "not measured" if s is None else f"{s:.0f}", book["source"].get(name, "")]
+            for name, s in book["chapters"].items()
+        ]
+        lines += ["**Book execution** (seconds per chapter notebook):", ""]
+        lines += _markdown_table(
+            ["Chapter", "Seconds", "How"], rows + [["whole book", f"{book['total_seconds']:.0f}", ""]]
+        )
+    if "memory" in results:
+        memory = results["memory"]
+        lines += [
+            f"**What the decoder keeps** ({memory['model']}, {memory['size'][0]}x{memory['size'][1]}, "
+            f"batch {memory['batch']}, computed):",
+            "",
+        ]
+        rows = [
+            [
+                layer["layer"],
+                "x".join(map(str, layer["feature_map_shape"])),
+                _megabytes(layer["feature_map_bytes"]),
+                _megabytes(layer["indices_bytes"]),
+                _megabytes(layer["indices_bytes_2bit"]),
+            ]
+            for layer in memory["computed"]["layers"]
+        ]
+        rows.append(
+            [
+                "total",
+                "",
+                _megabytes(memory["computed"]["feature_map_bytes"]),
+                _megabytes(memory["computed"]["indices_bytes"]),
+                _megabytes(memory["computed"]["indices_bytes_2bit"]),
+            ]
+        )
+        lines += _markdown_table(
+            ["Pooling", "Map (h x w x c)", "Feature map", "Indices (int32)", "Indices (2 bits)"], rows
+        )
+    lines += [
+        "**Machine**: " + f"{machine['cpu']}, {machine['cores']} cores, "
+        f"{(machine['memory_bytes'] or 0) / 2**30:.0f} GiB; {machine['platform']}; Python {machine['python']}, "
+        f"TensorFlow {machine['tensorflow']}, Keras {machine['keras']}, NumPy {machine['numpy']}; "
+        f"oneDNN {machine['onednn']}; {machine['gpus']} GPU. Run ({results['plan']}) on {machine['date']}, "
+        f"load average {machine['load_average_start'][0]} at the start and "
+        f"{machine.get('load_average_end', ['?'])[0]} at the end.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def plot(results: dict[str, Any], path: str | Path) -> Path:
+    """Draws the figures (speed-ups against targets, training throughput, book times, memory) to a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(2, 2, figsize=(12, 8.5))
+    _plot_speedups(axes[0, 0], results)
+    _plot_training(axes[0, 1], results)
+    _plot_book(axes[1, 0], results)
+    _plot_memory(axes[1, 1], results)
+    figure.suptitle(
+        f"segcourse bench ({results['plan']}): {results['machine']['cpu']}, {results['machine']['cores']} cores"
+    )
+    figure.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path
+
+
+def _plot_speedups(ax: Any, results: dict[str, Any]) -> None:
+    bars = []  # (label, value, target)
+    if "dense_vs_sliding" in results:
+        bars.append(("dense vs sliding window", results["dense_vs_sliding"]["speedup"], 100))
+    if "unpooling" in results:
+        bars.append(("unpooling vs scatter", results["unpooling"]["speedup"], 2))
+        if results["unpooling"]["speedup_xla"] is not None:
+            bars.append(("unpooling (XLA) vs scatter", results["unpooling"]["speedup_xla"], 2))
+    if "training" in results:
+        bars.append(("SegNet vs article, training", results["training"]["speedup_vs_article"], 2))
+        bars.append(("SegNet vs article, both XLA", results["training"]["speedup_vs_article_xla"], 2))
+    if not bars:
+        ax.set_axis_off()
+        return
+    labels, values, targets = zip(*bars, strict=True)
+    positions = range(len(bars))
+    colours = ["tab:green" if v >= t else "tab:red" for v, t in zip(values, targets, strict=True)]
+    ax.barh(positions, values, color=colours)
+    ax.scatter(targets, positions, marker="|", s=400, color="black", label="target", zorder=3)
+    for position, value in zip(positions, values, strict=True):
+        ax.annotate(f"{value:.1f}x", (value, position), xytext=(4, 0), textcoords="offset points", va="center")
+    ax.set_yticks(list(positions), labels)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlabel("speed-up (times faster), log scale")
+    ax.set_title("Speed-ups measured side by side")
+    ax.legend(loc="lower right")
+
+
+def _plot_training(ax: Any, results: dict[str, Any]) -> None:
+    if "training" not in results:
+        ax.set_axis_off()
+        return
+    camvid = results["training"]["sizes"]["camvid"]
+    names = list(camvid["images_per_second"])
+    rates = [camvid["images_per_second"][name] for name in names]
+    ax.bar(names, rates, color=["tab:blue" if n.startswith("segnet") else "tab:gray" for n in names])
+    for index, name in enumerate(names):
+        ax.annotate(
+            f"{_percent(camvid['matmul_fraction'][name])} of matmul",
+            (index, rates[index]),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+        )
+    ax.set_ylabel("training images per second")
+    ax.set_title(f"Training at {camvid['size'][0]}x{camvid['size'][1]}, batch {camvid['batch']} (equal widths)")
+
+
+def _plot_book(ax: Any, results: dict[str, Any]) -> None:
+    if "book" not in results or not results["book"]["chapters"]:
+        ax.set_axis_off()
+        return
+    book = results["book"]
+    names = list(book["chapters"])
+    seconds = [book["chapters"][name] or 0.0 for name in names]
+    ax.barh(names, seconds, color="tab:purple")
+    ax.invert_yaxis()
+    ax.set_xlabel("seconds")
+    ax.set_title(
+        f"Book execution: {book['total_seconds']:.0f} s in all (target <= {book['budget_seconds']:.0f} s)"
+    )
+
+
+def _plot_memory(ax: Any, results: dict[str, Any]) -> None:
+    if "memory" not in results:
+        ax.set_axis_off()
+        return
+    memory = results["memory"]
+    layers = memory["computed"]["layers"]
+    names = [layer["layer"] for layer in layers]
+    positions = range(len(layers))
+    width = 0.4
+    ax.bar(
+        [p - width / 2 for p in positions],
+        [layer["feature_map_bytes"] / 1e6 for layer in layers],
+        width,
+        label="feature map kept (float32)",
+    )
+    ax.bar(
+        [p + width / 2 for p in positions],
+        [layer["indices_bytes"] / 1e6 for layer in layers],
+        width,
+        label="indices kept (int32)",
+    )
+    ax.set_xticks(list(positions), names)
+    ax.set_ylabel("MB")
+    peaks = memory["measured_peak_bytes"]
+    ax.set_title(
+        f"What the decoder keeps; measured peak: {_megabytes(peaks['feature_maps'])} (maps) vs "
+        f"{_megabytes(peaks['indices'])} (indices)",
+        fontsize=10,
+    )
+    ax.legend()

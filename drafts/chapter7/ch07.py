@@ -1,0 +1,100 @@
+"""Checks of chapter 7, putting it together (``book/07_putting_it_together``).
+
+One exercise asks for ``pareto_front(names, scores, seconds)``: the models that no other model beats on both
+accuracy and speed, fastest first. A model *dominates* another when its score is at least as high and its time
+at most as long, and at least one of the two is strictly better; the front is the set of models that no model
+dominates.
+
+There is no Pareto function elsewhere in ``segcourse``, so the expected answers come from ``_reference`` below,
+a brute-force comparison of every pair written straight from the definition (no sorting trick, unlike the
+usual one-pass solution), and the small cases are also easy to verify by eye.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from segcourse.check._core import Case, Result, register, run_cases
+
+__all__ = ["pareto_front"]
+
+
+def _reference(names: Sequence[str], scores: Sequence[float], seconds: Sequence[float]) -> list[str]:
+    """The non-dominated names, ordered by time (fastest first), then by score (best first), then input order."""
+    points = list(zip(names, (float(s) for s in scores), (float(t) for t in seconds), strict=True))
+
+    def dominates(a: tuple[str, float, float], b: tuple[str, float, float]) -> bool:
+        return a[1] >= b[1] and a[2] <= b[2] and (a[1] > b[1] or a[2] < b[2])
+
+    front = [p for p in points if not any(dominates(q, p) for q in points)]
+    order = sorted(range(len(front)), key=lambda i: (front[i][2], -front[i][1], i))
+    return [front[i][0] for i in order]
+
+
+def _same_names(actual: Any, expected: list[str]) -> bool:
+    """The answer must be a list or tuple of the names, in the expected order."""
+    if isinstance(actual, np.ndarray):
+        actual = actual.tolist()
+    return isinstance(actual, (list, tuple)) and [str(a) for a in actual] == expected
+
+
+def _pareto_cases() -> list[Case]:
+    """(names, scores, seconds) tables: a chapter-like one first, then the edge cases."""
+    tables = [
+        (
+            ["sliding window", "dense twin", "FCN-32s", "FCN-8s", "SegNet", "SegNet (upsampling)", "dilated"],
+            [0.47, 0.47, 0.30, 0.48, 0.57, 0.58, 0.55],
+            [0.9, 0.012, 0.004, 0.004, 0.006, 0.005, 0.008],
+            "a table like the chapter's (the sliding window is dominated by its own dense twin)",
+        ),
+        (["a", "b", "c"], [0.3, 0.5, 0.7], [1.0, 2.0, 3.0], "a pure trade-off: every model is on the front"),
+        (["c", "a", "b"], [0.7, 0.3, 0.5], [3.0, 1.0, 2.0], "the same, given in another order: sort by time"),
+        (["a", "b", "c"], [0.9, 0.5, 0.7], [1.0, 2.0, 3.0], "one model both best and fastest dominates all"),
+        (["only"], [0.5], [1.0], "a single model is its own front"),
+        (["a", "b"], [0.6, 0.6], [1.0, 2.0], "equal scores: the slower one is dominated"),
+        (["a", "b"], [0.5, 0.6], [1.0, 1.0], "equal times: the less accurate one is dominated"),
+        (["a", "b", "c"], [0.6, 0.6, 0.4], [1.0, 1.0, 0.5], "two identical points: neither dominates the other"),
+        (["x", "y", "z", "w"], [0.2, 0.2, 0.9, 0.1], [5.0, 5.0, 5.0, 0.1], "ties in time, identical points dominated"),
+    ]
+    cases = []
+    for names, scores, seconds, note in tables:
+        cases.append(Case((names, scores, seconds), _reference(names, scores, seconds), note=note))
+    names, scores, seconds = tables[0][:3]
+    cases.append(
+        Case(
+            (names, np.array(scores), np.array(seconds)),
+            _reference(names, scores, seconds),
+            note="scores and times as NumPy arrays",
+        )
+    )
+    return cases
+
+
+@register("ex-together-pareto")
+def pareto_front(function: Callable[..., Any]) -> Result:
+    """Checks ``pareto_front(names, scores, seconds) -> list of names``, fastest first.
+
+    Runs your function on small tables of models: one like the chapter's, a pure trade-off (every model on the
+    front), the same in another order, a model that dominates all, a single model, equal scores, equal times,
+    identical points (neither dominates the other, both stay, in input order), and NumPy inputs. The answer
+    is compared as a list of names in order: fastest first, ties in time broken by the higher score first,
+    then by input order.
+
+    Args:
+        function: your ``pareto_front``, taking three sequences of equal length (names, scores where higher is
+            better, seconds where lower is better) and returning a list (or tuple) of names.
+
+    Returns:
+        A ``Result``; in a notebook it prints what passed and, for each failure, the input, the expected and
+        your list.
+
+    Example:
+
+    >>> from segcourse import check
+    >>> check.pareto_front(lambda names, scores, seconds: list(names)).ok
+    False
+    """
+    return run_cases("ex-together-pareto", function, _pareto_cases(), compare=_same_names)
