@@ -15,7 +15,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 
-.PHONY: help book book-student test unit nbval colab-venv book-check browser chromium notebooks sync lint clean
+.PHONY: help book book-student test unit nbval colab-venv book-check browser chromium notebooks sync lint clean bench
 
 help:
 	@echo "make book       build the HTML book into _build/html (Sphinx warnings are errors)"
@@ -24,6 +24,7 @@ help:
 	@echo "                the book build, and the built book in headless Chromium"
 	@echo "make notebooks  sync each chapter's .md into its .ipynb and re-execute it, storing outputs"
 	@echo "make sync       only sync .md -> .ipynb and the Colab cells (no execution)"
+	@echo "make bench      measure the course's performance claims (tens of minutes) for the Performance appendix"
 
 # The venv is complete only once its stamp exists: an interrupted creation is started over.
 $(VENV)/.created:
@@ -107,6 +108,13 @@ sync: $(VENV)/.installed
 
 notebooks: sync
 	$(BIN)/python -m segcourse.book execute
+
+# The figures of the Performance appendix (book/appendix_performance.md includes book/performance/): every
+# measurement side by side in one run, every chapter executed. Tens of minutes on 2 cores: run it on an
+# otherwise idle machine. `segcourse bench --quick` (run by tests/test_bench.py) checks the same code in seconds.
+bench: $(VENV)/.installed
+	$(BIN)/segcourse bench --json book/performance/bench.json --markdown book/performance/table.md \
+	  --plot book/performance/bench.png
 
 clean:
 	rm -rf _build build .pytest_cache

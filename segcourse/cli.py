@@ -3,7 +3,9 @@
 - ``segcourse --version``, ``segcourse info``: versions, devices, precision policy;
 - ``segcourse student OUT_DIR [--book]``: the student edition of every chapter (solutions removed);
 - ``segcourse grade SUBMISSION... --out grades.csv [--timeout SECONDS]``: execute handed-in notebooks and
-  write their check results, one row per submission and exercise.
+  write their check results, one row per submission and exercise;
+- ``segcourse bench [--quick] [--json FILE]``: measure the course's performance claims side by side in
+  one run and print a table (``--markdown`` and ``--plot`` write the Performance appendix's figures).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import argparse
 import platform
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 
 def info_lines() -> list[str]:
@@ -74,7 +77,55 @@ def build_parser() -> argparse.ArgumentParser:
                        help="seconds allowed for any one cell (default: the --timeout)")
     grade.add_argument("--executed", metavar="DIR", default=None,
                        help="also write the executed notebooks to DIR, to see what went wrong")
+
+    bench = commands.add_parser(
+        "bench",
+        help="measure the course's performance claims side by side in one run",
+        description="Measures, side by side on this machine: the convolutionalised classifier against the "
+        "sliding window, segcourse's unpooling against scatter-based unpooling, SegNet's training against the "
+        "original article's listing, the book's execution time and SegNet's inference memory. Prints a "
+        "table; the full run takes tens of minutes on 2 cores.",
+    )
+    bench.add_argument("--quick", action="store_true",
+                       help="small sizes, under 2 minutes: every figure is produced, the timings mean little")
+    bench.add_argument("--json", metavar="FILE", help="write every figure to FILE")
+    bench.add_argument("--markdown", metavar="FILE",
+                       help="write the tables as MyST Markdown (included by the Performance appendix)")
+    bench.add_argument("--plot", metavar="FILE", help="write the figure as a PNG")
+    bench.add_argument("--only", nargs="+", metavar="SECTION",
+                       help="measure only these sections: dense_vs_sliding unpooling training book memory")
+    bench.add_argument("--from-json", metavar="FILE",
+                       help="measure nothing: report the figures of an earlier run's JSON file")
     return parser
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    """``segcourse bench``: measures (or reads) the figures, prints the table, writes the files asked for."""
+    from segcourse import bench
+    from segcourse.bench import report
+
+    if args.from_json:
+        results = bench.read_json(args.from_json)
+    else:
+        sections = args.only or bench.SECTIONS
+        unknown = [name for name in sections if name not in bench.SECTIONS]
+        if unknown:
+            print(f"segcourse bench: unknown section(s) {', '.join(unknown)}; choose from "
+                  f"{', '.join(bench.SECTIONS)}", file=sys.stderr)
+            return 2
+        results = bench.run(bench.QUICK if args.quick else bench.FULL, sections, log=print)
+    print()
+    print(report.text_table(results))
+    if args.json and not args.from_json:
+        print(f"wrote {bench.write_json(results, args.json)}")
+    if args.markdown:
+        path = Path(args.markdown)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(report.markdown(results), encoding="utf-8")
+        print(f"wrote {path}")
+    if args.plot:
+        print(f"wrote {report.plot(results, args.plot)}")
+    return 0
 
 
 def run_student(out_dir: str, as_book: bool) -> int:
@@ -121,6 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_student(args.out_dir, args.book)
     if args.command == "grade":
         return run_grade(args)
+    if args.command == "bench":
+        return run_bench(args)
     parser.print_help()
     return 2
 

@@ -12,6 +12,7 @@ import tensorflow as tf
 import segcourse  # noqa: F401  (imports TensorFlow quietly)
 from segcourse import reference as R
 from segcourse.layers import (
+    BatchNormalization,
     BilinearInitializer,
     IdentityInitializer,
     MaxPoolingWithIndices2D,
@@ -325,3 +326,71 @@ def test_identity_initializer_widens_and_narrows_back() -> None:
     np.testing.assert_allclose(_numpy(narrow(widen(x))), x, atol=1e-6)
     noisy = _numpy(IdentityInitializer(stddev=0.01, seed=0)((3, 3, 2, 2)))
     assert np.count_nonzero(noisy) == noisy.size and np.allclose(noisy[1, 1], np.eye(2), atol=0.1)
+
+
+# --- batch normalisation with the fused kernel -------------------------------------------------------
+
+
+def _bn_pair(**kwargs) -> tuple[keras.layers.BatchNormalization, BatchNormalization]:
+    """Keras's layer and segcourse's, built for 4 channels with the same weights."""
+    ours, theirs = BatchNormalization(**kwargs), keras.layers.BatchNormalization(**kwargs)
+    for layer in (ours, theirs):
+        layer.build((None, 5, 6, 4))
+    weights = [_random((4,), 20) + 1.0, _random((4,), 21), _random((4,), 22), np.abs(_random((4,), 23)) + 0.5]
+    ours.set_weights(weights)
+    theirs.set_weights(weights)
+    return theirs, ours
+
+
+def test_fused_batch_normalization_equals_keras_in_training_and_inference() -> None:
+    theirs, ours = _bn_pair(momentum=0.9)
+    assert ours._fused(tf.zeros((3, 5, 6, 4)), True, None)  # the fused kernel is what this test exercises
+    x = tf.constant(_random((3, 5, 6, 4), 24) * 3.0 + 2.0)
+    upstream = tf.constant(_random((3, 5, 6, 4), 25))
+    outputs, grads = [], []
+    for layer in (theirs, ours):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=True)
+            loss = tf.reduce_sum(y * upstream)
+        outputs.append(_numpy(y))
+        grads.append(tape.gradient(loss, [x, layer.gamma, layer.beta]))
+    np.testing.assert_allclose(outputs[1], outputs[0], atol=1e-5)
+    for mine, other in zip(grads[1], grads[0], strict=True):
+        np.testing.assert_allclose(_numpy(mine), _numpy(other), rtol=1e-4, atol=1e-4)
+    # One training call each: the moving statistics moved alike (the biased variance, as Keras).
+    for name in ("moving_mean", "moving_variance"):
+        np.testing.assert_allclose(_numpy(getattr(ours, name)), _numpy(getattr(theirs, name)), rtol=1e-5)
+    np.testing.assert_allclose(_numpy(ours(x, training=False)), _numpy(theirs(x, training=False)), atol=1e-5)
+
+
+def test_fused_batch_normalization_falls_back_where_the_kernel_does_not_apply() -> None:
+    theirs, ours = _bn_pair()
+    x = tf.constant(_random((3, 5, 6, 4), 26))
+    assert not ours._fused(x, False, None)  # inference: Keras's code
+    assert not BatchNormalization(axis=1)._fused(x, True, None)  # channels first
+    assert not BatchNormalization(center=False)._fused(x, True, None)
+    assert not BatchNormalization()._fused(tf.zeros((3, 4)), True, None)  # rank 2
+    dense = BatchNormalization()
+    np.testing.assert_allclose(_numpy(dense(tf.ones((3, 4)) * 2, training=True)), 0.0, atol=1e-3)
+
+
+def test_fused_batch_normalization_under_mixed_float16(mixed_float16: None) -> None:
+    layer = BatchNormalization()
+    y = layer(tf.constant(_random((2, 5, 6, 4), 27)), training=True)
+    assert y.dtype == "float16" and layer.moving_mean.dtype == "float32"
+    assert np.all(np.isfinite(_numpy(y)))
+
+
+def test_fused_batch_normalization_round_trips_and_compiles(tmp_path) -> None:
+    clone = keras.layers.deserialize(keras.layers.serialize(BatchNormalization(momentum=0.8, epsilon=1e-3)))
+    assert isinstance(clone, BatchNormalization) and clone.momentum == 0.8 and clone.epsilon == 1e-3
+    inputs = keras.Input((6, 6, 3))
+    model = keras.Model(inputs, keras.layers.Conv2D(2, 1)(BatchNormalization()(inputs)))
+    model.compile(optimizer="adam", loss="mse", jit_compile=True)
+    x = _random((4, 6, 6, 3), 28)
+    assert np.isfinite(model.train_on_batch(x, np.zeros((4, 6, 6, 2), "float32")))
+    model.save(tmp_path / "bn.keras")
+    loaded = keras.models.load_model(tmp_path / "bn.keras")
+    assert isinstance(loaded.layers[1], BatchNormalization)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)

@@ -10,10 +10,14 @@ from ``SEGCOURSE_SOURCE`` (this checkout). This plugin makes that install a real
 - after the first cell: the test fails unless segcourse is now installed in the environment's site-packages.
 
 Reinstalling costs a few seconds per notebook; it proves that each chapter installs what it imports.
+
+It also records how long each notebook's cells took, in ``_build/notebook_times.json`` (notebook stem ->
+seconds), which ``segcourse bench --quick`` reports instead of executing the book again.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -24,6 +28,7 @@ import pytest
 from nbval.plugin import IPyNbCell
 
 SOURCE_VARIABLE = "SEGCOURSE_SOURCE"  # segcourse.book.SOURCE_VARIABLE; segcourse is not importable here
+NOTEBOOK_TIMES = Path("_build") / "notebook_times.json"  # read by segcourse.bench.book_times
 
 # Prints where segcourse would be imported from, without importing it (no TensorFlow start-up).
 _LOCATE = "import importlib.util as u; s = u.find_spec('segcourse'); print(s.origin if s else '')"
@@ -81,3 +86,27 @@ def pytest_runtest_call(item: pytest.Item):
         if not found.startswith(site_packages):
             pytest.fail(f"the Colab cell did not install segcourse into {site_packages} (found: {found!r})")
     return result
+
+
+_seconds: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Adds each cell's run time to its notebook's total."""
+    if report.when == "call":
+        notebook = Path(report.nodeid.split("::")[0]).stem
+        _seconds[notebook] = _seconds.get(notebook, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Writes the notebooks' run times, keeping those of notebooks that did not run this time."""
+    if not _seconds:
+        return
+    path = session.config.rootpath / NOTEBOOK_TIMES
+    try:
+        times = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        times = {}
+    times.update({name: round(seconds, 2) for name, seconds in _seconds.items()})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(times, indent=2, sort_keys=True) + "\n", encoding="utf-8")

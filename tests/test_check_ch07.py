@@ -9,7 +9,7 @@ from segcourse.check import ch07
 
 
 def sweep(names, scores, seconds):
-    """The usual one-pass answer, written independently of the chapter's solution: sort by time, keep records."""
+    """The usual one-pass answer, written apart from the chapter's solution: sort by time, keep records."""
     order = sorted(range(len(names)), key=lambda i: (seconds[i], -scores[i], i))
     front, best, last = [], -np.inf, None
     for i in order:

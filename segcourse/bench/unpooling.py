@@ -7,6 +7,7 @@ value at its index into a zero tensor with ``tf.scatter_nd``. It is written here
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -60,11 +61,17 @@ def forward_backward(pool_unpool: Callable[[Any], Any], jit_compile: bool = Fals
 
 
 def _xla_attempt(step: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
-    """Runs an XLA-compiled step; returns its result, or None and the error type when XLA refuses it."""
+    """Runs an XLA-compiled step; returns its result, or None and the error when XLA refuses it.
+
+    The error is its type and the first line of its message, without the generated graph's name and
+    attributes (``__inference_step_123[...]``), which change from run to run.
+    """
     try:
         return step(*args), None
     except Exception as error:  # noqa: BLE001 - whatever XLA raises is the measurement
-        return None, f"{type(error).__name__}: {str(error).strip().splitlines()[0][:200]}"
+        message = str(error).strip().splitlines()[0]
+        message = re.sub(r"graph \S+\[[^\]]*\]", "graph", message)
+        return None, f"{type(error).__name__}: {message[:300]}"
 
 
 def unpooling(plan: Plan, log: Callable[[str], None] = print) -> dict[str, Any]:
@@ -101,8 +108,9 @@ def unpooling(plan: Plan, log: Callable[[str], None] = print) -> dict[str, Any]:
         for mine, theirs in zip(result, reference, strict=True)
     )
     # A tf.function call on the CPU returns when its work is done: no conversion to NumPy is timed.
+    cpu: dict[str, float] = {}
     seconds = best_times(
-        {name: lambda step=step: step(x, upstream) for name, step in steps.items()}, plan.rounds
+        {name: lambda step=step: step(x, upstream) for name, step in steps.items()}, plan.rounds, cpu
     )
     ours_xla = seconds.get("segcourse_xla")
     return {
@@ -113,6 +121,8 @@ def unpooling(plan: Plan, log: Callable[[str], None] = print) -> dict[str, Any]:
         "xla": errors["segcourse"] is None and errors["scatter"] is not None,
         "segcourse_xla_error": errors["segcourse"],
         "scatter_xla_error": errors["scatter"],
+        "cpu_speedup": cpu["scatter"] / cpu["segcourse"],
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "shape": list(shape),
     }

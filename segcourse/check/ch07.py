@@ -23,7 +23,7 @@ __all__ = ["pareto_front"]
 
 
 def _reference(names: Sequence[str], scores: Sequence[float], seconds: Sequence[float]) -> list[str]:
-    """The non-dominated names, ordered by time (fastest first), then by score (best first), then input order."""
+    """The non-dominated names, by time (fastest first), then by score (best first), then in input order."""
     points = list(zip(names, (float(s) for s in scores), (float(t) for t in seconds), strict=True))
 
     def dominates(a: tuple[str, float, float], b: tuple[str, float, float]) -> bool:
@@ -56,8 +56,8 @@ def _pareto_cases() -> list[Case]:
         (["only"], [0.5], [1.0], "a single model is its own front"),
         (["a", "b"], [0.6, 0.6], [1.0, 2.0], "equal scores: the slower one is dominated"),
         (["a", "b"], [0.5, 0.6], [1.0, 1.0], "equal times: the less accurate one is dominated"),
-        (["a", "b", "c"], [0.6, 0.6, 0.4], [1.0, 1.0, 0.5], "two identical points: neither dominates the other"),
-        (["x", "y", "z", "w"], [0.2, 0.2, 0.9, 0.1], [5.0, 5.0, 5.0, 0.1], "ties in time, identical points dominated"),
+        (["a", "b", "c"], [0.6, 0.6, 0.4], [1.0, 1.0, 0.5], "identical points: neither dominates the other"),
+        (["x", "y", "z", "w"], [0.2, 0.2, 0.9, 0.1], [5, 5, 5, 0.1], "ties in time: identical points beaten"),
     ]
     cases = []
     for names, scores, seconds, note in tables:

@@ -13,26 +13,34 @@ from typing import Any
 import numpy as np
 
 
-def best_times(contestants: Mapping[str, Callable[[], Any]], rounds: int) -> dict[str, float]:
+def best_times(
+    contestants: Mapping[str, Callable[[], Any]], rounds: int, cpu_seconds: dict[str, float] | None = None
+) -> dict[str, float]:
     """Runs every contestant once per round, in turn, and returns each one's shortest time in seconds.
 
     Taking turns exposes every contestant to the same changes of machine load, so their ratio holds even
     on a busy machine; the shortest of several runs is the least disturbed one.
 
     Args:
-        contestants: name -> a function to time (its result is ignored; it must finish its work, e.g.
-            by converting its result to NumPy).
+        contestants: name -> a function to time (its result is ignored; it must finish its work).
         rounds: number of runs of each contestant, >= 1.
+        cpu_seconds: if given, filled with each contestant's shortest processor time (all threads of
+            this process): the work done, which the machine's load hardly changes, where the elapsed time
+            also depends on how many cores the contestant gets and keeps busy.
 
     Returns:
-        name -> shortest run time in seconds.
+        name -> shortest elapsed (wall-clock) time in seconds.
     """
     times: dict[str, list[float]] = {name: [] for name in contestants}
+    cpu_times: dict[str, list[float]] = {name: [] for name in contestants}
     for _ in range(rounds):
         for name, function in contestants.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             function()
             times[name].append(time.perf_counter() - start)
+            cpu_times[name].append(time.process_time() - start_cpu)
+    if cpu_seconds is not None:
+        cpu_seconds.update({name: min(runs) for name, runs in cpu_times.items()})
     return {name: min(runs) for name, runs in times.items()}
 
 

@@ -21,8 +21,6 @@ from segcourse.bench.timing import best_times, matmul_contestant, training_flops
 
 #: CamVid's classes (11, plus void in the listing's nClasses).
 NUM_CLASSES = 12
-#: Warm-up steps before timing: the first traces the step (and compiles it with XLA), the second settles.
-WARMUP_STEPS = 2
 
 
 def build(name: str, size: tuple[int, int], width: float) -> tuple[Any, bool]:
@@ -86,16 +84,19 @@ def training(plan: Plan, log: Callable[[str], None] = print) -> dict[str, Any]:
         for name in CONTESTANTS:
             model, wants_one_hot = build(name, size, plan.train_width)
             targets = one_hot if wants_one_hot else labels
-            for _ in range(WARMUP_STEPS):
+            for _ in range(plan.warmup_steps):
                 model.train_on_batch(images, targets)
             steps[name] = lambda model=model, x=images, y=targets: model.train_on_batch(x, y)
             flops[name.removesuffix("_xla")] = training_flops(model)
-        seconds = best_times({**steps, "matmul": matmul}, plan.rounds)
+        cpu: dict[str, float] = {}
+        seconds = best_times({**steps, "matmul": matmul}, plan.rounds, cpu)
         matmul_seconds.append(seconds.pop("matmul"))
+        cpu.pop("matmul")
         per_size[size_name] = {
             "size": list(size),
             "batch": batch,
             "images_per_second": {name: batch / s for name, s in seconds.items()},
+            "cpu_seconds_per_image": {name: s / batch for name, s in cpu.items()},
             "training_flops_per_image": flops,
         }
 
@@ -104,6 +105,8 @@ def training(plan: Plan, log: Callable[[str], None] = print) -> dict[str, Any]:
         rates = result["images_per_second"]
         result["speedup_vs_article"] = rates["segnet"] / rates["article"]
         result["speedup_vs_article_xla"] = rates["segnet_xla"] / rates["article_xla"]
+        work = result["cpu_seconds_per_image"]
+        result["cpu_speedup_vs_article"] = work["article"] / work["segnet"]
         result["flop_rate"] = {
             name: rate * result["training_flops_per_image"][name.removesuffix("_xla")]
             for name, rate in rates.items()
@@ -113,6 +116,7 @@ def training(plan: Plan, log: Callable[[str], None] = print) -> dict[str, Any]:
     return {
         "speedup_vs_article": headline["speedup_vs_article"],
         "speedup_vs_article_xla": headline["speedup_vs_article_xla"],
+        "cpu_speedup_vs_article": headline["cpu_speedup_vs_article"],
         "matmul_fraction": headline["matmul_fraction"]["segnet"],
         "images_per_second": headline["images_per_second"]["segnet"],
         "images_per_second_by_size": {name: result["images_per_second"] for name, result in per_size.items()},

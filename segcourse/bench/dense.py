@@ -54,7 +54,8 @@ def dense_vs_sliding(plan: Plan, log: Callable[[str], None] = print) -> dict[str
     def dense() -> None:
         results["dense"] = np.asarray(twin.predict_on_batch(image))
 
-    seconds = best_times({"sliding": sliding, "dense": dense}, plan.rounds)
+    cpu: dict[str, float] = {}
+    seconds = best_times({"sliding": sliding, "dense": dense}, plan.rounds, cpu)
     difference = float(np.abs(results["sliding"] - results["dense"]).max())
 
     per_patch = forward_multiply_adds(classifier)
@@ -65,6 +66,8 @@ def dense_vs_sliding(plan: Plan, log: Callable[[str], None] = print) -> dict[str
         "max_abs_diff": difference,
         "sliding_seconds": seconds["sliding"],
         "dense_seconds": seconds["dense"],
+        "cpu_speedup": cpu["sliding"] / cpu["dense"],
+        "cpu_seconds": cpu,
         "image": [height, width],
         "model": f"patch_classifier(patch_size={PATCH_SIZE}, width={plan.patch_width})",
         "sliding_multiply_adds_per_pixel": per_patch,

@@ -12,6 +12,7 @@ class Plan:
     Attributes:
         name: ``"full"`` or ``"quick"``.
         rounds: how many times each contestant runs, in turn with the others (the shortest run counts).
+        warmup_steps: training steps before timing: the first traces the step (and compiles it with XLA).
         image: height and width of the image for the dense-versus-sliding comparison.
         patch_width: channel factor of the patch classifier (chapter 1 uses 0.25).
         unpool_shape: ``(batch, height, width, channels)`` of the feature maps that are pooled and unpooled.
@@ -27,6 +28,7 @@ class Plan:
 
     name: str
     rounds: int
+    warmup_steps: int
     image: tuple[int, int]
     patch_width: float
     unpool_shape: tuple[int, int, int, int]
@@ -44,6 +46,7 @@ class Plan:
 FULL = Plan(
     name="full",
     rounds=3,
+    warmup_steps=2,
     image=(360, 480),
     patch_width=0.25,
     unpool_shape=(4, 360, 480, 64),
@@ -61,6 +64,7 @@ FULL = Plan(
 QUICK = Plan(
     name="quick",
     rounds=1,
+    warmup_steps=1,
     image=(24, 32),
     patch_width=0.25,
     unpool_shape=(1, 16, 24, 8),
