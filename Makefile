@@ -88,10 +88,11 @@ $(CHROMIUM):
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-# Builds the book, then checks the HTML files and the pages in headless Chromium (screenshots of the
-# chapters in _build/screenshots/).
-book-check: book $(CHROMIUM)
-	$(BIN)/pytest tests/test_book_build.py tests/test_book_browser.py
+# Builds the book and its student edition, then checks the HTML files, the pages in headless Chromium
+# (screenshots of the chapters in _build/screenshots/) and that no solution reached the student edition.
+book-check: book book-student $(CHROMIUM)
+	$(BIN)/pytest tests/test_book_build.py tests/test_book_browser.py \
+	  tests/test_student.py::test_built_student_book_has_no_solutions
 
 # The browser tests alone, on the book already built (builds it when there is none).
 browser: $(VENV)/.installed $(CHROMIUM)
