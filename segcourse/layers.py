@@ -108,18 +108,21 @@ def _split_reference(inputs: Any, count: int, layer: str) -> tuple[list[Any], An
 def _argmax_positions(x: Any, pooled: Any, pool_size: tuple[int, int]) -> Any:
     """The position of each window's first maximum, counted row-major within the window; int32.
 
-    ``x`` (whole windows only) is viewed as ``(n, out_h, ph, out_w, pw, c)`` and unstacked into one
-    ``(n, out_h, out_w, c)`` tensor per window position; each is compared with the maximum ``pooled``,
-    from the last position to the first, so that the first position holding it wins. Unstacking avoids
-    the 6-D transpose that gathering each window on one axis would need, the slowest step without XLA.
+    ``x`` (whole windows only) is viewed as ``(n, out_h, ph, out_w, pw, c)`` and compared with the maxima
+    ``pooled``, broadcast over each window: one boolean per input value, a quarter of the input's bytes for
+    float32. The comparison is unstacked into one ``(n, out_h, out_w, c)`` mask per window position, and
+    the masks are read from the last position to the first, so that the first position holding the
+    maximum wins. Unstacking avoids the 6-D transpose that gathering each window on one axis would need
+    (the slowest step without XLA); unstacking booleans rather than values keeps the working memory small.
     """
     ph, pw = pool_size
     _, out_h, out_w, c = _dims(pooled)
     windows = ops.reshape(x, (-1, out_h, ph, out_w, pw, c))
-    taps = [tap for row in ops.unstack(windows, axis=2) for tap in ops.unstack(row, axis=3)]
+    is_max = ops.equal(windows, ops.reshape(pooled, (-1, out_h, 1, out_w, 1, c)))
+    masks = [mask for row in ops.unstack(is_max, axis=2) for mask in ops.unstack(row, axis=3)]
     indices = ops.full_like(pooled, ph * pw - 1, dtype="int32")
     for position in reversed(range(ph * pw - 1)):
-        indices = ops.where(ops.equal(taps[position], pooled), ops.cast(position, "int32"), indices)
+        indices = ops.where(masks[position], ops.cast(position, "int32"), indices)
     return indices
 
 
