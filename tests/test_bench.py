@@ -184,3 +184,16 @@ def test_quick_book_times_prefer_nbval_then_stored_timestamps(tmp_path) -> None:
     assert result["chapters"] == {"00_a": 90.5, "01_b": 42.0, "02_c": None}
     assert result["source"] == {"00_a": "stored", "01_b": "nbval"}
     assert result["total_seconds"] == pytest.approx(132.5) and result["all_measured"] is False
+
+
+def test_the_appendix_shows_the_recorded_run() -> None:
+    """book/performance/table.md is what `segcourse bench` writes for book/performance/bench.json."""
+    from segcourse.bench import report
+
+    folder = find_root() / "book" / "performance"
+    results = bench.read_json(folder / "bench.json")
+    assert results["plan"] == "full"  # the appendix records a full run, not a quick one
+    assert (folder / "table.md").read_text(encoding="utf-8") == report.markdown(results)
+    assert (folder / "bench.png").stat().st_size > 10_000
+    page = (find_root() / "book" / "appendix_performance.md").read_text(encoding="utf-8")
+    assert "performance/table.md" in page and "performance/bench.png" in page

@@ -64,3 +64,44 @@ def test_reference_on_the_chapter_like_table():
     names = ["sliding window", "dense twin", "FCN-8s", "SegNet"]
     assert ch07._reference(names, [0.5, 0.5, 0.45, 0.6], [0.9, 0.01, 0.004, 0.006]) == ["FCN-8s", "SegNet"]
     assert ch07._reference(["a", "b"], [0.5, 0.5], [1.0, 1.0]) == ["a", "b"]
+
+
+def kept_bytes(height, width, channels):
+    """A right answer written apart from the chapter's solution: sizes per level with floor division."""
+    sizes = [(height >> level, width >> level) for level in range(len(channels) + 1)]
+    maps = sum(h * w * c for (h, w), c in zip(sizes[:-1], channels, strict=True))
+    pooled = sum(h * w * c for (h, w), c in zip(sizes[1:], channels, strict=True))
+    return 4 * pooled, pooled / 4, 4 * maps
+
+
+def test_decoder_memory_right_answer_passes_every_case():
+    result = check.decoder_memory(kept_bytes)
+    assert result.ok and result.total >= 7, result.report()
+    assert check.decoder_memory(lambda *args: list(kept_bytes(*args))).ok  # a list is fine
+
+
+def test_decoder_memory_counting_pooled_maps_as_feature_maps_fails():
+    def pooled_maps(height, width, channels):
+        int32, two_bits, _ = kept_bytes(height, width, channels)
+        return int32, two_bits, int32  # (c) as the pooled maps, not the maps before pooling
+    assert not check.decoder_memory(pooled_maps).ok
+
+
+def test_decoder_memory_in_bits_instead_of_bytes_fails():
+    def in_bits(height, width, channels):
+        int32, two_bits, maps = kept_bytes(height, width, channels)
+        return int32, two_bits * 8, maps
+    assert not check.decoder_memory(in_bits).ok
+
+
+def test_decoder_memory_with_true_division_fails_on_odd_sizes_only():
+    def true_division(height, width, channels):
+        pooled = maps = 0
+        for c in channels:
+            maps += height * width * c
+            height, width = height / 2, width / 2
+            pooled += height * width * c
+        return 4 * pooled, pooled / 4, 4 * maps
+    result = check.decoder_memory(true_division)
+    assert 0 < result.passed < result.total
+    assert any("odd" in failure or "1x1" in failure for failure in result.failures)

@@ -1,6 +1,10 @@
 """Checks of chapter 7, putting it together (``book/07_putting_it_together``).
 
-One exercise asks for ``pareto_front(names, scores, seconds)``: the models that no other model beats on both
+One exercise asks for ``decoder_memory(height, width, channels)``: the bytes a decoder keeps from an encoder
+of blocks that each end in a 2x2 max pooling, as int32 indices, as 2-bit indices and as float32 feature maps.
+The expected answers come from ``_decoder_reference``, which counts the values block by block.
+
+Another asks for ``pareto_front(names, scores, seconds)``: the models that no other model beats on both
 accuracy and speed, fastest first. A model *dominates* another when its score is at least as high and its time
 at most as long, and at least one of the two is strictly better; the front is the set of models that no model
 dominates.
@@ -19,7 +23,58 @@ import numpy as np
 
 from segcourse.check._core import Case, Result, register, run_cases
 
-__all__ = ["pareto_front"]
+__all__ = ["decoder_memory", "pareto_front"]
+
+
+def _decoder_reference(height: int, width: int, channels: Sequence[int]) -> tuple[int, float, int]:
+    """(int32 index bytes, 2-bit index bytes, float32 feature-map bytes) kept from 2x2-pooling blocks."""
+    pooled = maps = 0
+    for c in channels:
+        maps += height * width * c  # the block's map, before its pooling
+        height, width = height // 2, width // 2  # "valid" pooling: an odd row or column fills no window
+        pooled += height * width * c
+    return 4 * pooled, pooled / 4, 4 * maps
+
+
+def _decoder_cases() -> list[Case]:
+    """VGG16 at CamVid's sizes first, then small encoders whose counts are easy to verify by hand."""
+    inputs = [
+        (352, 480, (64, 128, 256, 512, 512), "VGG16 at 352x480, the chapter's case"),
+        (360, 480, (64, 128, 256, 512, 512), "VGG16 at 360x480: 45 rows pool to 22, the last row is dropped"),
+        (4, 4, (1,), "one block, one channel: 4 pooled values, a 16-value map"),
+        (2, 6, [3, 5], "channels as a list; the second block's map is 1x3 and pools to nothing"),
+        (5, 7, (2,), "odd sizes: 5x7 pools to 2x3, the map keeps all 35 values"),
+        (64, 96, (32, 64, 128), "the chapters' 64x96 images, SegNet's three blocks at width 1"),
+        (1, 1, (8,), "a 1x1 image: nothing to pool, the map is still kept"),
+    ]
+    return [
+        Case((h, w, channels), _decoder_reference(h, w, channels), note=note) for h, w, channels, note in inputs
+    ]
+
+
+@register("ex-together-memory-by-hand")
+def decoder_memory(function: Callable[..., Any]) -> Result:
+    """Checks ``decoder_memory(height, width, channels) -> (int32 bytes, 2-bit bytes, float32 bytes)``.
+
+    Runs your function on VGG16 at 352x480 and 360x480, on one-block encoders, odd sizes, a list of channels
+    and a 1x1 image. Each answer is compared as three numbers: the bytes of the int32 indices (4 per pooled
+    value), of the 2-bit indices (a quarter byte per pooled value, so possibly a fraction), and of the float32
+    feature maps before each pooling (4 per value of each block's whole map).
+
+    Args:
+        function: your ``decoder_memory``, taking the image's height and width and the channels of each block.
+
+    Returns:
+        A ``Result``; in a notebook it prints what passed and, for each failure, the input, the expected and
+        your answer.
+
+    Example:
+
+    >>> from segcourse import check
+    >>> check.decoder_memory(lambda height, width, channels: (0, 0, 0)).ok
+    False
+    """
+    return run_cases("ex-together-memory-by-hand", function, _decoder_cases())
 
 
 def _reference(names: Sequence[str], scores: Sequence[float], seconds: Sequence[float]) -> list[str]:
