@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 # each chapter's first cell installs (see the nbval target).
 COLAB_VENV := .venv-colab
 COLAB_BIN := $(COLAB_VENV)/bin
+# Colab's package list and OS/Python versions: copies of googlecolab/backend-info's files (see its README).
+COLAB_INFO := tests/colab/backend-info
 # Debian's Chromium, for the browser tests (never a browser downloaded by a test tool).
 CHROMIUM := /usr/bin/chromium
 # apt-get needs root: CI runs as root, a developer may need sudo.
@@ -15,7 +17,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 
-.PHONY: help book book-student test unit nbval colab-venv book-check browser chromium notebooks sync lint clean bench
+.PHONY: help book book-student test unit unit-colab nbval colab-venv colab-refresh clean-colab book-check browser chromium notebooks sync lint clean bench
 
 help:
 	@echo "make book       build the HTML book into _build/html (Sphinx warnings are errors)"
@@ -24,6 +26,8 @@ help:
 	@echo "                the book build, and the built book in headless Chromium"
 	@echo "make notebooks  sync each chapter's .md into its .ipynb and re-execute it, storing outputs"
 	@echo "make sync       only sync .md -> .ipynb and the Colab cells (no execution)"
+	@echo "make unit-colab the package's tests under Colab's Python and package versions (.venv-colab)"
+	@echo "make colab-refresh  copy Colab's package list from COLAB_INFO_FROM (default ../shared/colab)"
 	@echo "make bench      measure the course's performance claims (tens of minutes) for the Performance appendix"
 
 # The venv is complete only once its stamp exists: an interrupted creation is started over.
@@ -38,21 +42,44 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/.created
 	$(BIN)/python -m pip install --quiet -e ".[book,test,dev]"
 	touch $@
 
-# The Colab stand-in, created from scratch when pyproject.toml changes and reused otherwise (the stamp).
-# Versions come from pyproject.toml's dependency list, resolved by pip as for .venv. colab_nbval.pth puts
-# tests/colab (the google.colab stand-in, the pytest plugin) on the path and imports google.colab when the
-# interpreter starts, so that `"google.colab" in sys.modules` holds in the kernel, as in Colab.
-$(COLAB_VENV)/.created: pyproject.toml tests/colab/colab_requirements.py | $(VENV)/.installed
+# The Colab stand-in, created from scratch when pyproject.toml or Colab's package list changes, and reused
+# otherwise (the stamp). It runs the Python version Colab runs (found by tests/colab/colab_python.py, which
+# warns loudly when it has to fall back to $(PYTHON)), and every package it installs that Colab ships gets
+# Colab's version: pip constraints from Colab's own `pip freeze`, copied in $(COLAB_INFO) (refresh it with
+# `make colab-refresh`). $(COLAB_VENV)/versions.txt lists what was installed beside Colab's versions, and the
+# build fails if a package Colab ships has another version. colab_nbval.pth puts tests/colab (the
+# google.colab stand-in, the pytest plugin) on the path and imports google.colab when the interpreter
+# starts, so that `"google.colab" in sys.modules` holds in the kernel, as in Colab.
+$(COLAB_VENV)/.created: pyproject.toml tests/colab/colab_requirements.py tests/colab/colab_python.py \
+  $(COLAB_INFO)/pip-freeze.txt $(COLAB_INFO)/os-info.txt | $(VENV)/.installed
 	rm -rf $(COLAB_VENV)
-	$(PYTHON) -m venv $(COLAB_VENV)
-	$(COLAB_BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python tests/colab/colab_requirements.py > $(COLAB_VENV)/requirements.txt
-	$(COLAB_BIN)/python -m pip install --quiet -r $(COLAB_VENV)/requirements.txt
+	py="$$($(PYTHON) tests/colab/colab_python.py $(PYTHON))" && echo "Colab stand-in: $$py" && \
+	  "$$py" -m venv $(COLAB_VENV)
+	$(BIN)/python tests/colab/colab_requirements.py requirements > $(COLAB_VENV)/requirements.txt
+	$(BIN)/python tests/colab/colab_requirements.py constraints > $(COLAB_VENV)/constraints.txt
+	$(COLAB_BIN)/python -m pip install --quiet --upgrade pip -c $(COLAB_VENV)/constraints.txt
+	$(COLAB_BIN)/python -m pip install --quiet -r $(COLAB_VENV)/requirements.txt -c $(COLAB_VENV)/constraints.txt
 	printf '%s\nimport google.colab\n' "$(CURDIR)/tests/colab" \
 	  > "$$($(COLAB_BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/colab_nbval.pth"
+	$(COLAB_BIN)/python tests/colab/colab_requirements.py report > $(COLAB_VENV)/versions.txt
+	$(COLAB_BIN)/python --version
+	grep -E '^(tensorflow|keras|numpy|matplotlib|pillow|pandas|ipykernel) ' $(COLAB_VENV)/versions.txt
 	touch $@
 
 colab-venv: $(COLAB_VENV)/.created
+
+# When Colab moves on: copy googlecolab/backend-info's pip-freeze.txt, pip-freeze.gpu.txt and os-info.txt
+# (the repository's newest commit, or a folder that holds them: COLAB_INFO_FROM=path) into $(COLAB_INFO), then
+# `make notebooks test`: the stand-in is rebuilt, the stored outputs come from the new versions, and a version
+# change shows up as a diff.
+COLAB_INFO_FROM ?= ../shared/colab
+colab-refresh:
+	cp $(COLAB_INFO_FROM)/pip-freeze.txt $(COLAB_INFO_FROM)/pip-freeze.gpu.txt $(COLAB_INFO_FROM)/os-info.txt $(COLAB_INFO)/
+	chmod u+w $(COLAB_INFO)/*
+	git -C $(COLAB_INFO) diff --stat -- . || true
+
+clean-colab:
+	rm -rf $(COLAB_VENV)
 
 # Every chapter notebook, executed once, as a Colab user runs it, and compared with its stored outputs. In
 # .venv-colab each notebook's first cell takes its Colab branch and pip-installs segcourse from this checkout
@@ -81,6 +108,14 @@ book-student: $(VENV)/.installed
 unit: $(VENV)/.installed
 	$(BIN)/pytest tests --ignore=tests/test_book_build.py --ignore=tests/test_book_browser.py
 
+# The package's own tests again under Colab's Python and versions (segcourse from this checkout): what depends
+# on the versions of TensorFlow, Keras, NumPy and Matplotlib. The tooling tests (book, student edition,
+# grading, bench) need the .venv-only extras and run in `unit`.
+COLAB_UNIT_TESTS := tests/test_colab_versions.py tests/test_layers.py tests/test_models.py tests/test_runtime.py \
+  tests/test_reference.py tests/test_metrics.py tests/test_data.py tests/test_viz.py $(wildcard tests/test_check*.py)
+unit-colab: $(COLAB_VENV)/.created
+	env PYTHONPATH="$(CURDIR)" $(COLAB_BIN)/pytest -p no:cacheprovider $(COLAB_UNIT_TESTS)
+
 # Debian's packages, installed once per machine (CI runs as root with no standard input).
 chromium: $(CHROMIUM)
 
@@ -102,13 +137,18 @@ browser: $(VENV)/.installed $(CHROMIUM)
 lint: $(VENV)/.installed
 	$(BIN)/ruff check segcourse tests
 
-test: lint unit nbval book-check
+test: lint unit unit-colab nbval book-check
 
 sync: $(VENV)/.installed
 	$(BIN)/python -m segcourse.book sync
 
-notebooks: sync
-	$(BIN)/python -m segcourse.book execute
+# The stored outputs come from the Colab stand-in (Colab's Python and package versions), the versions nbval
+# runs: the kernel is .venv-colab's python, each notebook's first cell installs segcourse from this checkout.
+# CHAPTERS="03_unpooling 05_segnet" executes only those.
+notebooks: sync $(COLAB_VENV)/.created
+	rm -rf build
+	env -u PYTHONPATH SEGCOURSE_SOURCE="$(CURDIR)" $(BIN)/python -m segcourse.book execute \
+	  --python "$(CURDIR)/$(COLAB_BIN)/python" $(CHAPTERS)
 
 # The figures of the Performance appendix (book/appendix_performance.md includes book/performance/): every
 # measurement side by side in one run, every chapter executed. Tens of minutes on 2 cores: run it on an

@@ -23,8 +23,13 @@ def check_rank(array: np.ndarray, name: str, ranks: tuple[int, ...], layout: str
         raise ValueError(f"`{name}` must have shape {layout}; got shape {tuple(array.shape)}.")
 
 
-def check_images(images: Any, name: str = "images", batched: bool = True) -> np.ndarray:
-    """Checks float RGB images in [0, 1]: shape ``(n, h, w, 3)`` (or ``(h, w, 3)`` if not batched)."""
+def check_images(
+    images: Any, name: str = "images", batched: bool = True, allow_uint8: bool = False
+) -> np.ndarray:
+    """Checks RGB images: float in [0, 1] (or uint8 in 0-255 if ``allow_uint8``), shape ``(n, h, w, 3)``.
+
+    A single image of shape ``(h, w, 3)`` when not ``batched``.
+    """
     array = as_array(images, name)
     layout = "(n, height, width, 3)" if batched else "(height, width, 3)"
     check_rank(array, name, (4,) if batched else (3,), layout)
@@ -32,8 +37,11 @@ def check_images(images: Any, name: str = "images", batched: bool = True) -> np.
         raise ValueError(
             f"`{name}` must have 3 channels last (RGB, channels-last); got shape {tuple(array.shape)}."
         )
+    if allow_uint8 and array.dtype == np.uint8:
+        return array
     if not np.issubdtype(array.dtype, np.floating):
-        raise ValueError(f"`{name}` must be floating point in [0, 1]; got dtype {array.dtype}.")
+        expected = "floating point in [0, 1] or uint8" if allow_uint8 else "floating point in [0, 1]"
+        raise ValueError(f"`{name}` must be {expected}; got dtype {array.dtype}.")
     if array.size and (np.nanmin(array) < 0.0 or np.nanmax(array) > 1.0):
         raise ValueError(
             f"`{name}` must lie in [0, 1]; got values in [{np.nanmin(array):.3g}, {np.nanmax(array):.3g}]."

@@ -130,21 +130,52 @@ def sync(root: Path, sources: Sequence[Path] | None = None) -> list[Path]:
     return sources
 
 
-def execute(paths: Sequence[Path], timeout: int = 600) -> dict[str, float]:
-    """Executes notebooks in place (kernel started in the notebook's folder); returns seconds per notebook."""
+#: The kernel that ``execute(..., python=...)`` registers for another interpreter (in a temporary folder).
+OTHER_KERNEL = "segcourse-other-python"
+
+
+def _kernel_for(python: str, folder: Path) -> str:
+    """Registers a kernel running ``python`` under ``folder`` (put on JUPYTER_PATH); returns its name."""
+    import json
+    import os
+
+    spec = folder / "kernels" / OTHER_KERNEL
+    spec.mkdir(parents=True, exist_ok=True)
+    argv = [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    kernel = {"argv": argv, "display_name": "Python 3 (ipykernel)", "language": "python"}
+    (spec / "kernel.json").write_text(json.dumps(kernel), encoding="utf-8")
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(folder), os.environ.get("JUPYTER_PATH")]))
+    return OTHER_KERNEL
+
+
+def execute(paths: Sequence[Path], timeout: int = 600, python: str | None = None) -> dict[str, float]:
+    """Executes notebooks in place (kernel started in the notebook's folder); returns seconds per notebook.
+
+    Args:
+        paths: the notebooks to execute.
+        timeout: seconds each cell may take.
+        python: the interpreter of the kernel (default: this one). ``make notebooks`` passes the Colab
+            stand-in's, so that the stored outputs come from the versions Colab runs.
+    """
+    import tempfile
+
     import nbformat
     from nbclient import NotebookClient
 
     seconds = {}
-    for path in paths:
-        notebook = nbformat.read(path, as_version=4)
-        start = time.perf_counter()
-        NotebookClient(
-            notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-        ).execute()
-        seconds[path.stem] = time.perf_counter() - start
-        nbformat.write(notebook, path)
-        print(f"executed {path.name} in {seconds[path.stem]:.1f} s")
+    with tempfile.TemporaryDirectory(prefix="segcourse-kernel-") as folder:
+        kernel_name = "python3" if python is None else _kernel_for(python, Path(folder))
+        for path in paths:
+            notebook = nbformat.read(path, as_version=4)
+            kernelspec = dict(notebook.metadata.get("kernelspec", {}))
+            start = time.perf_counter()
+            resources = {"metadata": {"path": str(path.parent)}}
+            NotebookClient(notebook, timeout=timeout, kernel_name=kernel_name, resources=resources).execute()
+            seconds[path.stem] = time.perf_counter() - start
+            if kernelspec:  # what Colab and Jupyter read; the kernel that ran here is not theirs
+                notebook.metadata["kernelspec"] = kernelspec
+            nbformat.write(notebook, path)
+            print(f"executed {path.name} in {seconds[path.stem]:.1f} s")
     return seconds
 
 
@@ -167,7 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("action", choices=("sync", "execute", "check"))
     parser.add_argument("chapters", nargs="*", help="chapter names or paths (default: all)")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per cell when executing")
-    args = parser.parse_args(argv)
+    parser.add_argument("--python", help="interpreter of the kernel that executes (default: this one)")
+    args = parser.parse_intermixed_args(argv)
     root = find_root()
     sources = chapter_sources(root)
     if args.chapters:
@@ -180,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sync(root, sources)
         print(f"synced {len(sources)} chapter pair(s)")
     elif args.action == "execute":
-        execute([s.with_suffix(".ipynb") for s in sources], timeout=args.timeout)
+        execute([s.with_suffix(".ipynb") for s in sources], timeout=args.timeout, python=args.python)
     else:
         problems = stale_colab_cells(root)
         problems += [f"{s.name}: {d}" for s in sources for d in pair_differences(s)]

@@ -22,6 +22,7 @@ columns with zeros, at the bottom and right, so the output has the same size as 
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -176,6 +177,12 @@ def _max_pool_with_gradient_at(x: Any, indices: Any, pool_size: tuple[int, int])
     return max_pool(x)
 
 
+@functools.lru_cache(maxsize=1)
+def _default_batch_normalization_config() -> dict[str, Any]:
+    """The configuration of a `keras.layers.BatchNormalization()` with every option at its default."""
+    return keras.layers.BatchNormalization().get_config()
+
+
 @keras.saving.register_keras_serializable(package="segcourse")
 class BatchNormalization(keras.layers.BatchNormalization):
     """`keras.layers.BatchNormalization`, trained with TensorFlow's fused kernel: the same layer, faster.
@@ -188,8 +195,11 @@ class BatchNormalization(keras.layers.BatchNormalization):
     same moving statistics (updated with the biased batch variance, as Keras does), same configuration.
 
     The fused kernel is used when training on the TensorFlow backend with channels-last 4D inputs and
-    the default options; everything else (inference, other backends and ranks, masks, renormalisation,
-    synchronised statistics) is Keras's own code.
+    options the kernel implements; everything else (inference, other backends and ranks, masks, and any
+    option that changes the computation, such as synchronised statistics, or renormalisation where the
+    installed Keras has it) is Keras's own code. The options are read from the layer's configuration, not
+    from attributes of one Keras version: an option this class does not know about falls back to Keras
+    unless it has Keras's default value.
 
     Args:
         **kwargs: those of `keras.layers.BatchNormalization`.
@@ -200,6 +210,28 @@ class BatchNormalization(keras.layers.BatchNormalization):
     >>> y = bn(np.random.rand(2, 8, 8, 4).astype("float32"), training=True)
     """
 
+    #: Configuration keys whose values the fused path honours (it reads axis, momentum, epsilon, center and
+    #: scale) or that do not change a training step's computation (initial values, penalties, constraints
+    #: applied by the optimiser, naming and dtype). Every other key must keep Keras's default.
+    FUSED_OPTIONS = frozenset(
+        {
+            "name", "trainable", "dtype", "axis", "momentum", "epsilon", "center", "scale",
+            "beta_initializer", "gamma_initializer", "moving_mean_initializer", "moving_variance_initializer",
+            "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint",
+        }
+    )  # fmt: skip
+
+    def _options_allow_fusing(self) -> bool:
+        """Whether every option outside FUSED_OPTIONS has the value a default Keras layer has (cached)."""
+        if getattr(self, "_fusable_options", None) is None:
+            defaults = _default_batch_normalization_config()
+            self._fusable_options = all(
+                value == defaults.get(key, object())
+                for key, value in self.get_config().items()
+                if key not in self.FUSED_OPTIONS
+            )
+        return self._fusable_options
+
     def _fused(self, inputs: Any, training: bool | None, mask: Any) -> bool:
         """Whether this call can use the fused kernel."""
         return (
@@ -207,12 +239,11 @@ class BatchNormalization(keras.layers.BatchNormalization):
             and bool(training)
             and self.trainable
             and mask is None
-            and not self.renorm
-            and not self.synchronized
             and self.center
             and self.scale
             and len(inputs.shape) == 4
             and self.axis in (3, -1)
+            and self._options_allow_fusing()
         )
 
     def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:

@@ -420,10 +420,10 @@ def _predict_labels(model: Any, images: np.ndarray, batch_size: int) -> tuple[np
     chunk = batch_size * max(1, 256 // batch_size)
     labels, channels = [], None
     for start in range(0, len(images), chunk):
-        scores = _validate.as_array(
-            model.predict(images[start : start + chunk], batch_size=batch_size, verbose=0),
-            "model output",
-        )
+        batch = images[start : start + chunk]
+        if batch.dtype == np.uint8:  # images kept as bytes (load_camvid/load_oxford_pets with dtype="uint8")
+            batch = batch.astype(np.float32) / np.float32(255.0)
+        scores = _validate.as_array(model.predict(batch, batch_size=batch_size, verbose=0), "model output")
         _validate.check_rank(scores, "model output", (4,), "(n, height, width, num_classes)")
         channels = scores.shape[-1]
         labels.append(np.argmax(scores, axis=-1).astype(np.int32))
@@ -448,7 +448,8 @@ def evaluate(
     Args:
         model: a Keras model mapping ``(n, height, width, channels)`` images to class scores
             ``(n, height, width, num_classes)``.
-        images: the input images, shape ``(n, height, width, channels)``.
+        images: the input images, shape ``(n, height, width, channels)``; uint8 images (0-255) are scaled to
+            [0, 1] a chunk at a time, as ``data.make_dataset`` does.
         labels: integer labels, shape ``(n, height, width)``.
         batch_size: images per forward pass.
         num_classes: number of classes; defaults to the last dimension of the model's output.

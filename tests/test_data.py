@@ -244,6 +244,26 @@ def test_dataset_batches_and_types():
     assert np.all(np.concatenate([b[1] for b in batches])[:, 0, 0] == VOID)
 
 
+def test_dataset_of_uint8_images_gives_the_same_float_batches():
+    images, labels = encoded_examples(10)
+    as_bytes = np.round(images * 255).astype(np.uint8)
+    weights = np.linspace(0.5, 2.0, NUM_CLASSES)
+    kwargs = {"batch_size": 4, "augment": True, "seed": 2, "class_weights": weights}
+    from_bytes = collect(make_dataset(as_bytes, labels, **kwargs))
+    from_floats = collect(make_dataset(as_bytes / np.float32(255), labels, **kwargs))
+    assert all(b[0].dtype == np.float32 for b in from_bytes)
+    for got, expected in zip(from_bytes, from_floats, strict=True):
+        np.testing.assert_allclose(got[0], expected[0], atol=1e-6)
+        np.testing.assert_array_equal(got[1], expected[1])
+        np.testing.assert_array_equal(got[2], expected[2])
+
+
+def test_dataset_refuses_other_integer_images():
+    images, labels = encoded_examples(4)
+    with pytest.raises(ValueError, match="`images` must be floating point in \\[0, 1\\] or uint8"):
+        make_dataset((images * 255).astype(np.int32), labels)
+
+
 def test_dataset_shuffle_is_seeded_and_complete():
     images, labels = encoded_examples(12)
 
@@ -313,7 +333,7 @@ def test_dataset_trains_a_keras_model():
         (lambda x, y: (x[:3], y), "`labels`"),
         (lambda x, y: (x[..., :2], y), "`images`"),
         (lambda x, y: (x * 2, y), "`images`"),
-        (lambda x, y: ((x * 255).astype(np.uint8), y), "`images`"),
+        (lambda x, y: ((x * 255).astype(np.int16), y), "`images`"),  # uint8 is allowed, not others
         (lambda x, y: (x[0], y), "`images`"),
         (lambda x, y: (x, y.astype(np.float32)), "`labels`"),
         (lambda x, y: (x, y.astype(np.int32) + 300), "`labels`"),
@@ -433,6 +453,15 @@ def test_camvid_loads_the_segnet_layout(tmp_path):
     np.testing.assert_array_equal(labels[~unlabelled], written_labels[~unlabelled])
 
 
+def test_camvid_as_uint8_keeps_the_bytes(tmp_path):
+    written_images, _ = write_camvid(tmp_path, "train")
+    images, labels = load_camvid(tmp_path, dtype="uint8")
+    assert images.dtype == np.uint8 and labels.dtype == np.uint8
+    np.testing.assert_array_equal(images, written_images)
+    with pytest.raises(ValueError, match="`dtype`"):
+        load_camvid(tmp_path, dtype="float16")
+
+
 def test_camvid_resizes_images_bilinear_and_labels_nearest(tmp_path):
     _, written_labels = write_camvid(tmp_path, "test")
     images, labels = load_camvid(str(tmp_path), split="test", size=(6, 9))
@@ -541,6 +570,14 @@ def test_pets_conversion():
     assert label[0, 0] == PETS_CLASS_NAMES.index("background")
 
 
+def test_pets_conversion_to_uint8_matches_the_float_images():
+    floats, labels = data._pets_to_arrays(iter(fake_pets()), (16, 16))
+    as_bytes, same_labels = data._pets_to_arrays(iter(fake_pets()), (16, 16), "uint8")
+    assert as_bytes.dtype == np.uint8 and as_bytes.nbytes * 4 == floats.nbytes
+    np.testing.assert_allclose(as_bytes / 255.0, floats, atol=1e-6)
+    np.testing.assert_array_equal(same_labels, labels)
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
@@ -581,7 +618,8 @@ def test_load_oxford_pets_without_tfds(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "name"), [({"split": "validation"}, "`split`"), ({"size": (0, 8)}, "`size`")]
+    ("kwargs", "name"),
+    [({"split": "validation"}, "`split`"), ({"size": (0, 8)}, "`size`"), ({"dtype": "int8"}, "`dtype`")],
 )
 def test_load_oxford_pets_bad_arguments(kwargs, name):
     with pytest.raises(ValueError, match=name):

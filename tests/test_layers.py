@@ -375,6 +375,32 @@ def test_fused_batch_normalization_falls_back_where_the_kernel_does_not_apply() 
     np.testing.assert_allclose(_numpy(dense(tf.ones((3, 4)) * 2, training=True)), 0.0, atol=1e-3)
 
 
+def test_fused_batch_normalization_reads_options_from_the_configuration() -> None:
+    # The options are read from get_config(), so the layer works with any Keras 3 release: keras 3.13 has no
+    # renormalisation (no `renorm` attribute at all), later releases do.
+    x = tf.zeros((3, 5, 6, 4))
+    assert BatchNormalization(gamma_regularizer="l2", beta_initializer="ones")._fused(x, True, None)
+    assert not BatchNormalization(synchronized=True)._fused(x, True, None)
+    if "renorm" in keras.layers.BatchNormalization().get_config():
+        assert not BatchNormalization(renorm=True)._fused(x, True, None)
+        assert BatchNormalization(renorm=False)._fused(x, True, None)
+
+    class WithUnknownOption(BatchNormalization):
+        """A layer whose configuration has an option this class does not know (as a future Keras might)."""
+
+        def get_config(self) -> dict:
+            return {**super().get_config(), "some_future_option": True}
+
+    assert not WithUnknownOption()._fused(x, True, None)
+
+
+def test_synchronized_batch_normalization_falls_back_to_keras_in_training() -> None:
+    theirs, ours = _bn_pair(synchronized=True, momentum=0.9)
+    x = tf.constant(_random((3, 5, 6, 4), 29) * 2.0 + 1.0)
+    np.testing.assert_allclose(_numpy(ours(x, training=True)), _numpy(theirs(x, training=True)), atol=1e-5)
+    np.testing.assert_allclose(_numpy(ours.moving_variance), _numpy(theirs.moving_variance), rtol=1e-5)
+
+
 def test_fused_batch_normalization_under_mixed_float16(mixed_float16: None) -> None:
     layer = BatchNormalization()
     y = layer(tf.constant(_random((2, 5, 6, 4), 27)), training=True)

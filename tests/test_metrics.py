@@ -270,6 +270,22 @@ def test_evaluate_matches_the_metrics(tiny_model, tiny_data):
     assert results["confusion_matrix"].sum() == labels.size - 5  # one void pixel per image
 
 
+def test_evaluate_scales_uint8_images_like_make_dataset(tiny_data):
+    images, labels = tiny_data
+    # With biases the predicted classes depend on the scale of the input (without, the argmax would not).
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential(
+        [keras.Input((8, 8, 3)), keras.layers.Conv2D(3, 1, bias_initializer=keras.initializers.RandomNormal())]
+    )
+    as_bytes = np.round(images * 255).astype(np.uint8)
+    from_bytes = metrics.evaluate(model, as_bytes, labels, batch_size=2)
+    from_floats = metrics.evaluate(model, as_bytes / np.float32(255), labels, batch_size=2)
+    np.testing.assert_array_equal(from_bytes["confusion_matrix"], from_floats["confusion_matrix"])
+    # Unscaled bytes give other predictions: the scaling is what makes the two agree.
+    unscaled = metrics.evaluate(model, as_bytes.astype(np.float32), labels, batch_size=2)
+    assert not np.array_equal(unscaled["confusion_matrix"], from_floats["confusion_matrix"])
+
+
 def test_evaluate_class_names(tiny_model, tiny_data):
     images, labels = tiny_data
     results = metrics.evaluate(tiny_model, images, labels, class_names=["a", "b", "c"])

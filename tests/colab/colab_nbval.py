@@ -7,7 +7,9 @@ from ``SEGCOURSE_SOURCE`` (this checkout). This plugin makes that install a real
 
 - before a notebook's first cell: segcourse is uninstalled (the previous notebook installed it), and the
   test fails if it can still be imported from the notebook's folder, the kernel's working directory;
-- after the first cell: the test fails unless segcourse is now installed in the environment's site-packages.
+- after the first cell: the test fails unless segcourse is now installed in the environment's site-packages,
+  and fails if that install changed the version of a package Colab ships (segcourse's requirements must be
+  met by Colab's own versions, or a Colab user's runtime would be altered under them).
 
 Reinstalling costs a few seconds per notebook; it proves that each chapter installs what it imports.
 
@@ -24,6 +26,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
+import colab_requirements
 import pytest
 from nbval.plugin import IPyNbCell
 
@@ -85,6 +88,9 @@ def pytest_runtest_call(item: pytest.Item):
         site_packages = sysconfig.get_path("purelib")
         if not found.startswith(site_packages):
             pytest.fail(f"the Colab cell did not install segcourse into {site_packages} (found: {found!r})")
+        _, changed = colab_requirements.report()
+        if changed:
+            pytest.fail(f"installing segcourse moved these packages off Colab's versions: {', '.join(changed)}")
     return result
 
 
