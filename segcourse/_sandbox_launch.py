@@ -1,8 +1,8 @@
 """The first program a sandbox runs: set the resource limits, drop root, then become the sandboxed command.
 
-Run by ``segcourse.sandbox`` as ``python -I -S _sandbox_launch.py CONFIG_JSON COMMAND...`` (inside bubblewrap, or
-alone where bubblewrap is missing), never imported by the package: it uses the standard library only, so that it
-starts in milliseconds and nothing of the student's can have run before it. ``CONFIG_JSON`` holds:
+Run by ``segcourse.sandbox`` as ``python -I -S _sandbox_launch.py CONFIG_JSON COMMAND...`` (inside bubblewrap,
+or alone where bubblewrap is missing), never imported by the package: it uses the standard library only, so
+that it starts in milliseconds and nothing of the student's can have run before it. ``CONFIG_JSON`` holds:
 
 - ``limits``: ``{"processes": N, "memory_bytes": N, "cpu_seconds": N or null, "file_bytes": N}``;
 - ``uid``: the user to become when started as root (root ignores the process limit), or null;

@@ -65,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--book", action="store_true",
         help="write the sources of a book without solutions instead (build: jupyter-book build OUT_DIR)",
     )
+    student.add_argument(
+        "--pin", metavar="RELEASE",
+        help="a release of segcourse (a tag, e.g. v0.1.0) that the notebooks install in Colab, instead of the "
+        "branch in _config.yml",
+    )
 
     grade = commands.add_parser(
         "grade",
@@ -115,8 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     exercises = commands.add_parser(
         "exercises",
         help="list the exercises of every chapter: kind, check, points (run it in the course repository)",
-        description="Prints, as a Markdown table, every exercise of the book's chapters: by hand, experiment, or "
-        "a function with a check (its name, points, and the package functions unavailable while it is graded).",
+        description="Prints, as a Markdown table, every exercise of the book's chapters: by hand, experiment, "
+        "or a function with a check (its name, points, and the package functions unavailable while it is "
+        "graded).",
     )
     exercises.add_argument("--markdown", metavar="FILE", help="write the table to FILE instead of printing it")
 
@@ -170,7 +176,7 @@ def run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_student(out_dir: str, as_book: bool) -> int:
+def run_student(out_dir: str, as_book: bool, pin: str | None = None) -> int:
     """``segcourse student``: writes the student notebooks (or the student book's sources)."""
     from segcourse import student
 
@@ -179,8 +185,11 @@ def run_student(out_dir: str, as_book: bool) -> int:
             print(f"wrote the sources of the student book to {student.write_student_book(out_dir)}")
             print(f"build it with: jupyter-book build {out_dir}")
         else:
-            for path in student.write_student_edition(out_dir):
+            for path in student.write_student_edition(out_dir, pin=pin):
                 print(f"wrote {path}")
+            if pin is None:
+                print("note: these notebooks install segcourse from the repository's branch, which changes; "
+                      "pass --pin RELEASE (e.g. --pin v0.1.0) for the release you grade with")
     except (FileNotFoundError, ValueError) as error:  # not in the course repository; a malformed chapter
         print(f"segcourse student: {error}", file=sys.stderr)
         return 1
@@ -224,14 +233,15 @@ def run_grade(args: argparse.Namespace) -> int:
     print(f"sandbox: {box.describe()}")
     print(f"hidden cases drawn from --hidden-seed {seed}; {jobs} at a time, mode {args.mode}")
     try:
-        submissions = grade.grade(args.submissions, settings, box, jobs=jobs, executed_dir=args.executed, log=print)
+        submissions = grade.grade(args.submissions, settings, box, jobs, args.executed, log=print)
     except ValueError as error:
         return fail(str(error))
     print(f"wrote {grade.write_csv(submissions, args.out)}")
     if args.lms:
         print(f"wrote {grade.write_lms_csv(submissions, args.lms)}")
     if args.feedback:
-        print(f"wrote {len(grade.write_feedback(submissions, args.feedback))} feedback files to {args.feedback}")
+        written = grade.write_feedback(submissions, args.feedback)
+        print(f"wrote {len(written)} feedback files to {args.feedback}")
     if args.gradescope:
         print(f"wrote {grade.write_json(grade.gradescope_results(submissions[0]), args.gradescope)}")
     if args.classroom:
@@ -242,7 +252,7 @@ def run_grade(args: argparse.Namespace) -> int:
 
 
 def run_exercises(markdown: str | None) -> int:
-    """``segcourse exercises``: the table of the book's exercises (generated from the chapters and the checks)."""
+    """``segcourse exercises``: the table of the exercises, generated from the chapters and the checks."""
     from segcourse import book
     from segcourse.grade import report
 
@@ -268,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\n".join(info_lines()))
         return 0
     if args.command == "student":
-        return run_student(args.out_dir, args.book)
+        return run_student(args.out_dir, args.book, args.pin)
     if args.command == "grade":
         return run_grade(args)
     if args.command == "bench":

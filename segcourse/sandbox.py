@@ -1,13 +1,13 @@
 """A sandbox for untrusted code: a student's notebook kernel, run by ``segcourse grade``.
 
-Built from bubblewrap (``bwrap``, Debian's ``bubblewrap`` package), the tool Flatpak uses; where it is missing or
-cannot create namespaces, from resource limits alone, and then loudly (``Sandbox.warning``). With bubblewrap the
-sandboxed command
+Built from bubblewrap (``bwrap``, Debian's ``bubblewrap`` package), the tool Flatpak uses; where it is missing
+or cannot create namespaces, from resource limits alone, and then loudly (``Sandbox.warning``). With
+bubblewrap the sandboxed command
 
-- sees only the system's programs and libraries (``/usr``, parts of ``/etc``), the Python it runs (read-only) and
-  its own folder (read-write; its ``/tmp`` is a folder inside it): not the instructor's home, other submissions
-  or the grade sheet (the paths the caller passes in ``hide`` are masked too, if they lie inside a visible
-  folder);
+- sees only the system's programs and libraries (``/usr``, parts of ``/etc``), the Python it runs (read-only)
+  and its own folder (read-write; its ``/tmp`` is a folder inside it): not the instructor's home, other
+  submissions or the grade sheet (the paths the caller passes in ``hide`` are masked too, if they lie inside a
+  visible folder);
 - has no network (a network namespace of its own, with only a loopback interface), no view of other processes
   (a process namespace of its own), and cannot gain privileges;
 - runs as a user of its own when the grader runs as root (root ignores the process limit), else as the
@@ -45,8 +45,20 @@ from pathlib import Path
 _LAUNCHER = Path(__file__).with_name("_sandbox_launch.py")
 # The parts of /etc that programs need (the dynamic loader, users, time zone, fonts), not all of it: /etc may
 # hold credentials (pip.conf, environment).
-_ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group", "nsswitch.conf", "fonts",
-        "alternatives", "ssl", "mime.types", "matplotlibrc")
+_ETC = (
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "passwd",
+    "group",
+    "nsswitch.conf",
+    "fonts",
+    "alternatives",
+    "ssl",
+    "mime.types",
+    "matplotlibrc",
+)
 # Users of the sandboxes when the grader runs as root: a range no real account uses, one user per sandbox, so
 # that the process limit counts that sandbox's processes only.
 _FIRST_SANDBOX_UID = 1_900_000_000
@@ -79,14 +91,19 @@ class Limits:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"`{name}` must be a positive integer; got {value!r}.")
         if self.processes < 16:
-            raise ValueError(f"`processes` must be at least 16 (a Jupyter kernel alone uses about 10); got "
-                             f"{self.processes}.")
+            raise ValueError(
+                f"`processes` must be at least 16 (a Jupyter kernel alone uses about 10); got {self.processes}."
+            )
         if self.cpu_seconds is not None and (not isinstance(self.cpu_seconds, int) or self.cpu_seconds < 1):
             raise ValueError(f"`cpu_seconds` must be a positive integer or None; got {self.cpu_seconds!r}.")
 
     def for_launcher(self) -> dict:
-        return {"processes": self.processes, "memory_bytes": (self.memory_mb + 4096) * 2**20,
-                "cpu_seconds": self.cpu_seconds, "file_bytes": self.file_mb * 2**20}
+        return {
+            "processes": self.processes,
+            "memory_bytes": (self.memory_mb + 4096) * 2**20,
+            "cpu_seconds": self.cpu_seconds,
+            "file_bytes": self.file_mb * 2**20,
+        }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,7 +124,7 @@ class Sandbox:
     hide: tuple[Path, ...] = ()
 
     def cleanup(self, pid: int, uid: int | None) -> None:
-        """Ends whatever the sandbox left running (bubblewrap ends its processes itself when its first one ends).
+        """Ends what the sandbox left running (bubblewrap ends its processes itself when its first one ends).
 
         Without bubblewrap, the sandbox's own user's processes are all killed (when the grader is root), else
         the descendants of ``pid`` that are still there.
@@ -125,8 +142,10 @@ class Sandbox:
         """One line for a report: which sandbox, and its limits."""
         limits = self.limits
         cpu = f", {limits.cpu_seconds} s of CPU a process" if limits.cpu_seconds else ""
-        text = (f"{limits.memory_mb} MB of memory, {limits.processes} processes and threads{cpu}, files up to "
-                f"{limits.file_mb} MB, {limits.disk_mb} MB in its folder")
+        text = (
+            f"{limits.memory_mb} MB of memory, {limits.processes} processes and threads{cpu}, files up to "
+            f"{limits.file_mb} MB, {limits.disk_mb} MB in its folder"
+        )
         if self.kind == "bwrap":
             return f"bubblewrap (no network, only its own folder writable and visible); {text}"
         return f"resource limits only ({self.warning}); {text}"
@@ -147,8 +166,9 @@ class Sandbox:
                 os.lchown(os.path.join(folder, name), uid, uid)
         os.chown(workdir, uid, uid)
 
-    def command(self, argv: Sequence[str], workdir: Path, env: dict[str, str] | None = None,
-                uid: int | None = None) -> list[str]:
+    def command(
+        self, argv: Sequence[str], workdir: Path, env: dict[str, str] | None = None, uid: int | None = None
+    ) -> list[str]:
         """The command that runs ``argv`` in this sandbox, in ``workdir`` (made ready by ``prepare``).
 
         Args:
@@ -161,10 +181,20 @@ class Sandbox:
         """
         workdir = Path(workdir).resolve()
         tmp = "/tmp" if self.kind == "bwrap" else str(workdir / ".tmp")
-        env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": str(workdir),
-               "TMPDIR": tmp, "LANG": "C.UTF-8", **(env or {})}
-        config = {"limits": self.limits.for_launcher(), "uid": uid, "env": env, "chdir": str(workdir),
-                  "shared_count": self.kind == "limits" and uid is None}
+        env = {
+            "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(workdir),
+            "TMPDIR": tmp,
+            "LANG": "C.UTF-8",
+            **(env or {}),
+        }
+        config = {
+            "limits": self.limits.for_launcher(),
+            "uid": uid,
+            "env": env,
+            "chdir": str(workdir),
+            "shared_count": self.kind == "limits" and uid is None,
+        }
         launch = [sys.executable, "-I", "-S", str(_LAUNCHER), json.dumps(config), *argv]
         if self.kind == "limits":
             return launch
@@ -177,11 +207,19 @@ def _visible_paths() -> tuple[Path, ...]:
     import segcourse
 
     # The kernel's sys.path is the interpreter's own, without the grader's PYTHONPATH or working folder.
-    found = subprocess.run([sys.executable, "-I", "-c", "import sys, json; print(json.dumps(sys.path))"],
-                           capture_output=True, text=True, check=True)
+    found = subprocess.run(
+        [sys.executable, "-I", "-c", "import sys, json; print(json.dumps(sys.path))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     paths = [Path(p) for p in json.loads(found.stdout) if p]
-    paths += [Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).parent,
-              Path(segcourse.__file__).parent]
+    paths += [
+        Path(sys.prefix),
+        Path(sys.base_prefix),
+        Path(sys.executable).parent,
+        Path(segcourse.__file__).parent,
+    ]
     return tuple(path.resolve() for path in paths)
 
 
@@ -211,8 +249,18 @@ def _system_arguments() -> tuple[str, ...]:
 
 
 def _bwrap_arguments(workdir: Path, hide: Sequence[Path], as_root: bool) -> list[str]:
-    arguments = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
-                 "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "sandbox"]
+    arguments = [
+        "bwrap",
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--die-with-parent",
+        "--new-session",
+        "--hostname",
+        "sandbox",
+    ]
     if as_root:
         # bubblewrap run by root: no user namespace (its user would still be root, whom RLIMIT_NPROC does not
         # bind); the launcher keeps just the right to become the sandbox's user, and loses it doing so.
@@ -220,7 +268,16 @@ def _bwrap_arguments(workdir: Path, hide: Sequence[Path], as_root: bool) -> list
     else:
         arguments += ["--unshare-user"]
     # /tmp is a folder of the sandbox's own (on disk, counted in its folder's size; a tmpfs would fill memory).
-    arguments += ["--proc", "/proc", "--dev", "/dev", "--bind", str(workdir / ".tmp"), "/tmp", *_system_arguments()]
+    arguments += [
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--bind",
+        str(workdir / ".tmp"),
+        "/tmp",
+        *_system_arguments(),
+    ]
     made = {Path("/"), Path("/tmp"), Path("/usr"), Path("/etc"), Path("/sys")}
     binds = _minimal(_visible_paths())
     for path in [*binds, workdir]:
@@ -306,8 +363,9 @@ class MemoryWatch:
         interval: seconds between two polls.
     """
 
-    def __init__(self, pid: int, limits: Limits, workdir: Path, uid: int | None = None,
-                 interval: float = 0.2) -> None:
+    def __init__(
+        self, pid: int, limits: Limits, workdir: Path, uid: int | None = None, interval: float = 0.2
+    ) -> None:
         self.pid, self.limits, self.workdir, self.uid, self.interval = pid, limits, Path(workdir), uid, interval
         self.stopped: str | None = None
         self.peak_mb = 0.0
@@ -329,14 +387,19 @@ class MemoryWatch:
             resident = sum(_resident_pages(pid) for pid in pids) * page / 2**20
             self.peak_mb = max(self.peak_mb, resident)
             if resident > self.limits.memory_mb:
-                self._kill(pids, f"memory limit: its {len(pids)} processes held {resident:.0f} MB (limit "
-                                 f"{self.limits.memory_mb} MB)")
+                self._kill(
+                    pids,
+                    f"memory limit: its {len(pids)} processes held {resident:.0f} MB (limit "
+                    f"{self.limits.memory_mb} MB)",
+                )
                 return
             polls += 1
             if polls % 5 == 0:  # the folder, once a second
                 used = _folder_mb(self.workdir)
                 if used > self.limits.disk_mb:
-                    self._kill(pids, f"disk limit: its folder held {used:.0f} MB (limit {self.limits.disk_mb} MB)")
+                    self._kill(
+                        pids, f"disk limit: its folder held {used:.0f} MB (limit {self.limits.disk_mb} MB)"
+                    )
                     return
 
     def _kill(self, pids: list[int], reason: str) -> None:
@@ -357,8 +420,15 @@ def kill_user(uid: int) -> None:
     # kill(-1) signals every process its caller may signal: as that user, that user's own (and itself).
     kill = shutil.which("kill", path="/usr/bin:/bin")
     if kill:
-        subprocess.run([kill, "-s", "KILL", "-1"], user=uid, group=uid, extra_groups=[], capture_output=True,
-                       timeout=30, check=False)
+        subprocess.run(
+            [kill, "-s", "KILL", "-1"],
+            user=uid,
+            group=uid,
+            extra_groups=[],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
         return
     pid = os.fork()
     if pid == 0:  # pragma: no cover (the child: system calls only, then it is gone)

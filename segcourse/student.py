@@ -16,7 +16,9 @@ Conventions of a chapter's exercises (``book/NN_name.md``), which this module re
   verdict), and it reports "NOT YET" without stopping the notebook while the stub is unanswered.
 
 Every other kept cell keeps its outputs. The student notebook records its chapter in its metadata
-(``metadata.segcourse.chapter``), which ``segcourse grade`` reads.
+(``metadata.segcourse.chapter``), which ``segcourse grade`` reads. With a ``pin`` (a release tag), its Colab
+cell installs that release of segcourse instead of the branch named in ``_config.yml``: a class should work
+against the release its grader runs, not against a moving ``main``.
 
 Command line: ``segcourse student OUT_DIR`` writes the student edition of every chapter notebook;
 ``segcourse student --book OUT_DIR`` writes a copy of the book's sources with those notebooks, which
@@ -158,7 +160,9 @@ def _strip_solutions(source: str, open_label: str | None) -> tuple[str, str | No
 # Notebooks
 
 
-def make_student_edition(notebook: nbformat.NotebookNode, chapter: str | None = None) -> nbformat.NotebookNode:
+def make_student_edition(
+    notebook: nbformat.NotebookNode, chapter: str | None = None, requirement: str | None = None
+) -> nbformat.NotebookNode:
     """The student edition of a chapter notebook (a new notebook; the argument is left unchanged).
 
     Removes the solutions (see the module docstring for the conventions), leaves the marked function
@@ -167,6 +171,8 @@ def make_student_edition(notebook: nbformat.NotebookNode, chapter: str | None = 
     Args:
         notebook: an nbformat v4 notebook, e.g. ``nbformat.read("book/00_introduction.ipynb", 4)``.
         chapter: the chapter's name (``"00_introduction"``), recorded in ``metadata.segcourse.chapter``.
+        requirement: the pip requirement its Colab cell installs (``pinned_requirement``); default: the
+            chapter's own cell, unchanged.
 
     Returns:
         The student notebook.
@@ -198,6 +204,11 @@ def make_student_edition(notebook: nbformat.NotebookNode, chapter: str | None = 
     if open_label is not None:
         raise ValueError(f"the solution of {open_label} has no solution-end")
     student.cells = cells
+    if requirement is not None:
+        colab = book.first_code_cell(student)
+        if not colab.source.startswith(book.COLAB_MARKER):
+            raise ValueError("the first code cell is not the Colab set-up cell: cannot pin segcourse")
+        colab.source = book.colab_cell(requirement)
     # No jupytext pairing: opening the student notebook must not write a .md with the stubs next to it.
     student.metadata.get("jupytext", {}).pop("formats", None)
     student.metadata["segcourse"] = {"edition": "student", **({"chapter": chapter} if chapter else {})}
@@ -229,22 +240,40 @@ def chapter_notebooks(root: Path) -> list[Path]:
     return notebooks
 
 
-def write_student_edition(out_dir: Path | str, root: Path | str | None = None) -> list[Path]:
+def pinned_requirement(root: Path, release: str) -> str:
+    """The pip requirement that installs the release (a tag such as ``v0.1.0``) of the course's repository.
+
+    Raises:
+        ValueError: for a release that is not a plain tag or commit name.
+    """
+    if not re.fullmatch(r"[A-Za-z0-9][\w.+-]*", release or ""):
+        raise ValueError(f"`release` must be a tag or commit of the repository, e.g. 'v0.1.0'; got {release!r}")
+    url = book.read_config(root)["repository"]["url"].rstrip("/")
+    return f"git+{url}@{release}"
+
+
+def write_student_edition(
+    out_dir: Path | str, root: Path | str | None = None, pin: str | None = None
+) -> list[Path]:
     """Writes the student edition of every chapter notebook into ``out_dir``.
 
     Args:
         out_dir: the folder to write to (created if needed); notebooks keep their names.
         root: the repository root (default: found from the current folder).
+        pin: a release of segcourse (a tag, e.g. ``"v0.1.0"``) for the notebooks to install in Colab; default:
+            the branch of ``_config.yml`` (``main``), which changes under the students' feet.
 
     Returns:
         The paths written.
     """
     root = Path(root) if root else book.find_root()
+    requirement = pinned_requirement(root, pin) if pin is not None else None
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for path in chapter_notebooks(root):
-        student = make_student_edition(nbformat.read(path, as_version=4), chapter=path.stem)
+        notebook = nbformat.read(path, as_version=4)
+        student = make_student_edition(notebook, chapter=path.stem, requirement=requirement)
         nbformat.write(student, out_dir / path.name)
         written.append(out_dir / path.name)
     return written
@@ -304,6 +333,7 @@ __all__ = [
     "is_check_cell",
     "make_student_edition",
     "marked_code",
+    "pinned_requirement",
     "solution_code",
     "student_book_config",
     "stub_solution_code",

@@ -1,4 +1,4 @@
-"""Grading (segcourse.grade and `segcourse grade`): the grader's own checks, forgeries, the sandbox, the fast path.
+"""Grading (segcourse.grade, `segcourse grade`): the grader's own checks, forgeries, the sandbox, the fast path.
 
 The notebooks are tiny ones the tests write (only the introduction's solution is a real chapter). Most import
 NumPy alone, so that their kernels start in seconds; those that import segcourse (TensorFlow) are the ones
@@ -38,13 +38,14 @@ RIGHT = code('''
         """(pixel accuracy, class accuracy, mean IoU), written without segcourse."""
         C = np.asarray(C, dtype=float)
         truth, predicted, hits = C.sum(axis=1), C.sum(axis=0), np.diag(C)
-        union = truth + predicted - hits
-        return hits.sum() / C.sum(), np.mean(hits[truth > 0] / truth[truth > 0]), np.mean(hits[union > 0] / union[union > 0])
+        union, present = truth + predicted - hits, truth > 0
+        pixel, recall = hits.sum() / C.sum(), np.mean(hits[present] / truth[present])
+        return pixel, recall, np.mean(hits[union > 0] / union[union > 0])
 ''')
-STUB = code('''
+STUB = code("""
     def metrics_from_confusion(C):
         raise NotImplementedError("your code here")
-''')
+""")
 
 
 def notebook(*cells: nbformat.NotebookNode, chapter: str | None = "00_introduction") -> nbformat.NotebookNode:
@@ -139,15 +140,20 @@ def test_the_fast_path_follows_changes_made_after_a_definition():
     assert fast("TABLE = [1, 2]", "def f():\n    return TABLE", "TABLE[0] = 5", "x = 1") == (0, 1, 2)
     assert fast("cache = []", "def f():\n    return cache", "cache.append(3)") == (0, 1, 2)
     assert fast("cache = []", "def f():\n    return cache", "fill(cache)", "def fill(c):\n    c.append(1)") == (
-        0, 1, 2, 3)
+        0,
+        1,
+        2,
+        3,
+    )
     assert fast("cache = []", "def f():\n    return cache", "alias = cache", "alias.append(1)") == (0, 1, 2, 3)
     assert fast("def f():\n    return 1", "f.calls = 0") == (0, 1)
     assert fast("def f():\n    return 1", "def f():\n    return 2", "f(0)") == (0, 1)
 
 
 def test_the_fast_path_ignores_harmless_magics_and_broken_cells():
-    assert fast("%matplotlib inline\nimport numpy as np", "def f():\n    return np.pi", "this is not python") == (
-        0, 1)
+    assert fast(
+        "%matplotlib inline\nimport numpy as np", "def f():\n    return np.pi", "this is not python"
+    ) == (0, 1)
 
 
 @pytest.mark.parametrize(
@@ -196,8 +202,12 @@ def test_objects_of_the_student_never_reach_the_comparison():
     decoded = verdict.decode(encoded)
     assert all(isinstance(item, verdict.Unsupported) for item in decoded)
     assert not check.close(decoded[0], 1.0) and decoded[0] != 1.0
-    malformed = [{"$": "ndarray", "dtype": "|O", "shape": [1], "data": ""},
-                 {"$": "ndarray", "dtype": "<f8", "shape": [9], "data": "AAAA"}, {"$": "tuple"}, [1, 2]]
+    malformed = [
+        {"$": "ndarray", "dtype": "|O", "shape": [1], "data": ""},
+        {"$": "ndarray", "dtype": "<f8", "shape": [9], "data": "AAAA"},
+        {"$": "tuple"},
+        [1, 2],
+    ]
     assert all(isinstance(verdict.decode(m), verdict.Unsupported) for m in malformed)
 
 
@@ -214,7 +224,9 @@ def test_the_payload_rebuilds_case_arguments_that_are_not_data():
     expected_classify, expected_image, _ = sent.visible[0].args
     assert classify is not expected_classify and classify.__name__ == expected_classify.__name__
     patches = np.random.default_rng(0).random((2, patch_size, patch_size, 3), dtype=np.float32)
-    assert np.array_equal(classify(patches), expected_classify(patches)) and np.array_equal(image, expected_image)
+    assert np.array_equal(classify(patches), expected_classify(patches)) and np.array_equal(
+        image, expected_image
+    )
 
 
 @pytest.mark.parametrize("label", list(check.REGISTRY))
@@ -239,15 +251,22 @@ def test_verdicts_on_the_answers_that_come_back():
     wrong = right[:9] + [{"value": runner.encode((0.0, 0.0, 0.0))}] * 6
     hidden_fail = verdict.verdict_of(sent, record(sent, wrong), points=2)
     assert not hidden_fail.passed and hidden_fail.score == 0 and hidden_fail.visible.ok
-    assert hidden_fail.message.startswith("9 of 9 cases and 0 of 6 hidden cases passed. hidden case 1 [a random")
+    assert hidden_fail.message.startswith(
+        "9 of 9 cases and 0 of 6 hidden cases passed. hidden case 1 [a random"
+    )
     blocked = [{"blocked": ["segcourse.metrics.scores_from_confusion"]}] * 15
     borrowed = verdict.verdict_of(sent, record(sent, blocked), points=2)
     assert borrowed.score == 0 and borrowed.borrowed == ("segcourse.metrics.scores_from_confusion",)
     assert "which the exercise asks you to write: not available while grading" in borrowed.message
     missing = verdict.verdict_of(sent, record(sent, [], missing="no `f` is defined in the notebook"), points=2)
     assert missing.message == "not attempted: no `f` is defined in the notebook"
-    assert verdict.verdict_of(sent, record(sent, right[:3]), 2).message.startswith("not graded: the grader's cell")
-    assert verdict.verdict_of(sent, None, 2, "not graded: the kernel died").message == "not graded: the kernel died"
+    assert verdict.verdict_of(sent, record(sent, right[:3]), 2).message.startswith(
+        "not graded: the grader's cell"
+    )
+    assert (
+        verdict.verdict_of(sent, None, 2, "not graded: the kernel died").message
+        == "not graded: the kernel died"
+    )
 
 
 def test_only_a_record_with_the_runs_token_counts():
@@ -270,7 +289,9 @@ def test_blocking_makes_every_reference_to_a_function_fail_until_undone(tmp_path
     called = []
     undo = runner.block(["segcourse.metrics.scores_from_confusion", "later_module.answer"], LABEL, called)
     try:
-        with pytest.raises(runner.NotAvailableWhileGrading, match=f"not available while the grader checks {LABEL}"):
+        with pytest.raises(
+            runner.NotAvailableWhileGrading, match=f"not available while the grader checks {LABEL}"
+        ):
             saved(np.eye(2))
         import later_module
 
@@ -287,17 +308,31 @@ def test_blocking_makes_every_reference_to_a_function_fail_until_undone(tmp_path
 
 
 def submission(path: str, scores: list[float], status: str = "ok") -> grade.Submission:
-    verdicts = [verdict.Verdict(f"ex-{i}", 2.0, s, s > 0, check.Result("x", 3, 3, ()), check.Result("x", 2, 2, ()),
-                                "all passed" if s else "1 of 3 cases passed. f(1): expected 1, got 2")
-                for i, s in enumerate(scores)]
+    verdicts = [
+        verdict.Verdict(
+            f"ex-{i}",
+            2.0,
+            s,
+            s > 0,
+            check.Result("x", 3, 3, ()),
+            check.Result("x", 2, 2, ()),
+            "all passed" if s else "1 of 3 cases passed. f(1): expected 1, got 2",
+        )
+        for i, s in enumerate(scores)
+    ]
     return grade.Submission(path, "00", status, "", verdicts, "fast: 2 of 9 code cells", seconds=3.0)
 
 
 def test_the_lms_csv_has_one_row_per_student_and_a_column_per_exercise(tmp_path):
-    submissions = [submission("a/alice/00_intro.ipynb", [2.0, 0.0]), submission("a/bob/00_intro.ipynb", [2.0, 2.0])]
+    submissions = [
+        submission("a/alice/00_intro.ipynb", [2.0, 0.0]),
+        submission("a/bob/00_intro.ipynb", [2.0, 2.0]),
+    ]
     written = read_csv(report.write_lms_csv(submissions, tmp_path / "lms.csv"))
-    assert written == [{"student": "alice/00_intro", "ex-0": "2", "ex-1": "0", "total": "2", "max_total": "4"},
-                       {"student": "bob/00_intro", "ex-0": "2", "ex-1": "2", "total": "4", "max_total": "4"}]
+    assert written == [
+        {"student": "alice/00_intro", "ex-0": "2", "ex-1": "0", "total": "2", "max_total": "4"},
+        {"student": "bob/00_intro", "ex-0": "2", "ex-1": "2", "total": "4", "max_total": "4"},
+    ]
     assert report.student_names(["x/alice.ipynb", "y/bob.ipynb"]) == ["alice", "bob"]
 
 
@@ -305,12 +340,19 @@ def test_gradescope_classroom_and_feedback_formats():
     alice = submission("alice.ipynb", [2.0, 0.0])
     results = report.gradescope_results(alice)
     assert results["score"] == 2.0 and [t["max_score"] for t in results["tests"]] == [2.0, 2.0]
-    assert results["tests"][1] == {"name": "ex-1", "score": 0.0, "max_score": 2.0, "status": "failed",
-                                   "output": "1 of 3 cases passed. f(1): expected 1, got 2"}
+    assert results["tests"][1] == {
+        "name": "ex-1",
+        "score": 0.0,
+        "max_score": 2.0,
+        "status": "failed",
+        "output": "1 of 3 cases passed. f(1): expected 1, got 2",
+    }
     classroom = report.classroom_results([alice])
     assert classroom["max_score"] == 4.0 and classroom["status"] == "fail"
-    assert [(t["name"], t["status"], t["score"]) for t in classroom["tests"]] == [("ex-0", "pass", 2.0),
-                                                                                 ("ex-1", "fail", 0.0)]
+    assert [(t["name"], t["status"], t["score"]) for t in classroom["tests"]] == [
+        ("ex-0", "pass", 2.0),
+        ("ex-1", "fail", 0.0),
+    ]
     feedback = report.feedback_markdown(alice)
     assert "**2 of 4 points**" in feedback and "| `ex-1` | 0 / 2 | not yet |" in feedback
     assert "expected 1, got 2" in feedback and "Cells run: fast: 2 of 9 code cells" in feedback
@@ -320,9 +362,12 @@ def test_points_come_from_the_registry_or_a_file(tmp_path):
     points = tmp_path / "points.toml"
     points.write_text(f'"{LABEL}" = 3\n"ex-sw-sliding-window" = 2.5\n')
     assert report.load_points(points) == {LABEL: 3.0, "ex-sw-sliding-window": 2.5}
-    for content, problem in [('"ex-nonsense" = 1', "not an exercise with a check"),
-                             (f'"{LABEL}" = -1', "a number >= 0"), (f'"{LABEL}" = "three"', "a number >= 0"),
-                             ("not toml", "not a TOML file")]:
+    for content, problem in [
+        ('"ex-nonsense" = 1', "not an exercise with a check"),
+        (f'"{LABEL}" = -1', "a number >= 0"),
+        (f'"{LABEL}" = "three"', "a number >= 0"),
+        ("not toml", "not a TOML file"),
+    ]:
         points.write_text(content)
         with pytest.raises(ValueError, match=problem):
             report.load_points(points)
@@ -331,9 +376,15 @@ def test_points_come_from_the_registry_or_a_file(tmp_path):
 
 @pytest.mark.parametrize(
     ("settings", "problem"),
-    [({"timeout": 0}, "`timeout`"), ({"cell_timeout": -1}, "`cell_timeout`"), ({"mode": "quick"}, "`mode`"),
-     ({"chapter": "0"}, "two digits"), ({"chapter": "42"}, "no exercise"), ({"points": {"ex-x": 1}}, "ex-x"),
-     ({"case_timeout": 0}, "`case_timeout`")],
+    [
+        ({"timeout": 0}, "`timeout`"),
+        ({"cell_timeout": -1}, "`cell_timeout`"),
+        ({"mode": "quick"}, "`mode`"),
+        ({"chapter": "0"}, "two digits"),
+        ({"chapter": "42"}, "no exercise"),
+        ({"points": {"ex-x": 1}}, "ex-x"),
+        ({"case_timeout": 0}, "`case_timeout`"),
+    ],
 )
 def test_settings_reject_bad_values(settings, problem):
     with pytest.raises(ValueError, match=problem):
@@ -359,12 +410,12 @@ def test_the_command_rejects_bad_arguments(tmp_path, capsys):
 def hard_coded_answer() -> nbformat.NotebookNode:
     """An answer that returns the visible cases' expected values, copied from the check's source."""
     table = {repr(case.args[0].tolist()): case.expected for case in ch00._confusion_cases()}
-    return code(f'''
+    return code(f"""
         KNOWN = {table!r}
 
         def metrics_from_confusion(C):
             return KNOWN.get(repr(np.asarray(C).tolist()), (0.0, 0.0, 0.0))
-    ''')
+    """)
 
 
 def test_forgeries_fail_to_score_and_right_answers_score_full_marks(tmp_path, capsys):
@@ -387,13 +438,13 @@ def test_forgeries_fail_to_score_and_right_answers_score_full_marks(tmp_path, ca
         np.allclose = lambda *args, **kwargs: True
         check.metrics_from_confusion(metrics_from_confusion)
     """)
-    borrowed = code('''
+    borrowed = code("""
         from segcourse.metrics import scores_from_confusion as reference  # kept before the grader runs
 
         def metrics_from_confusion(C):
             scores = reference(C)
             return scores["pixel_accuracy"], scores["class_accuracy"], scores["mean_iou"]
-    ''')
+    """)
     renamed = code(RIGHT.source.replace("def metrics_from_confusion", "def my_metrics"))
     notebooks = {
         "right": notebook(IMPORTS, RIGHT),  # no check cell at all: a deleted check cell does not matter
@@ -408,9 +459,30 @@ def test_forgeries_fail_to_score_and_right_answers_score_full_marks(tmp_path, ca
     points = tmp_path / "points.toml"
     points.write_text(f'"{LABEL}" = 3\n')
     out = tmp_path / "out"
-    arguments = ["grade", *paths, "--out", str(out / "grades.csv"), "--lms", str(out / "lms.csv"), "--feedback",
-                 str(out / "feedback"), "--classroom", str(out / "classroom.json"), "--points", str(points),
-                 "--jobs", "2", "--mode", "full", "--hidden-seed", "7", "--timeout", "120", "--sandbox", "bwrap"]
+    arguments = [
+        "grade",
+        *paths,
+        "--out",
+        str(out / "grades.csv"),
+        "--lms",
+        str(out / "lms.csv"),
+        "--feedback",
+        str(out / "feedback"),
+        "--classroom",
+        str(out / "classroom.json"),
+        "--points",
+        str(points),
+        "--jobs",
+        "2",
+        "--mode",
+        "full",
+        "--hidden-seed",
+        "7",
+        "--timeout",
+        "120",
+        "--sandbox",
+        "bwrap",
+    ]
     assert cli.main(arguments) == 0
     printed = capsys.readouterr().out
     rows = {Path(row["submission"]).stem: row for row in read_csv(out / "grades.csv")}
@@ -423,11 +495,16 @@ def test_forgeries_fail_to_score_and_right_answers_score_full_marks(tmp_path, ca
     for name in ("stub", "display", "patched", "hardcoded", "borrowed"):
         assert rows[name]["passed"] == "false" and rows[name]["score"] == "0", rows[name]
     assert "not implemented yet" in rows["stub"]["message"] and rows["stub"]["cases"] == "0/9"
-    assert "not implemented yet" in rows["display"]["message"] and "not implemented yet" in rows["patched"]["message"]
+    assert (
+        "not implemented yet" in rows["display"]["message"]
+        and "not implemented yet" in rows["patched"]["message"]
+    )
     assert rows["hardcoded"]["cases"] == "9/9" and rows["hardcoded"]["hidden"] == "0/6"
     assert "hidden case 1" in rows["hardcoded"]["message"]
-    assert "calls segcourse.metrics.scores_from_confusion, which the exercise asks you to write" in (
-        rows["borrowed"]["message"])
+    assert (
+        "calls segcourse.metrics.scores_from_confusion, which the exercise asks you to write"
+        in (rows["borrowed"]["message"])
+    )
 
     lms = {row["student"]: row for row in read_csv(out / "lms.csv")}
     assert lms["right"] == {"student": "right", LABEL: "3", "total": "3", "max_total": "3"}
@@ -476,7 +553,10 @@ def test_the_sandbox_stops_five_attacks_and_grades_the_others(tmp_path, instruct
         "forks": "import os\nwhile True:\n    os.fork()",
         "hogs": "hog = []\nwhile True:\n    hog.append(b'x' * 10**8)",
     }
-    paths = [write(tmp_path / f"{name}.ipynb", notebook(IMPORTS, code(attack), RIGHT)) for name, attack in attacks.items()]
+    paths = [
+        write(tmp_path / f"{name}.ipynb", notebook(IMPORTS, code(attack), RIGHT))
+        for name, attack in attacks.items()
+    ]
     paths.append(write(tmp_path / "honest.ipynb", notebook(IMPORTS, RIGHT)))
     settings = grade.Settings(mode="full", timeout=60, hidden_seed=1)
     graded = {Path(s.path).stem: s for s in grade.grade(paths, settings, small_sandbox, jobs=2)}
@@ -485,7 +565,9 @@ def test_the_sandbox_stops_five_attacks_and_grades_the_others(tmp_path, instruct
     for name in attacks:  # every attack is stopped and recorded; the student's function is still graded
         assert graded[name].status != "ok" and graded[name].stopped, (name, graded[name])
         assert [v.passed for v in graded[name].verdicts] == [True], (name, graded[name].verdicts)
-    assert "FileNotFoundError" in graded["reads"].detail and graded["reads"].stopped[0].startswith("files: cell 2")
+    assert "FileNotFoundError" in graded["reads"].detail and graded["reads"].stopped[0].startswith(
+        "files: cell 2"
+    )
     assert not (folder / "scribble.txt").exists() and graded["writes"].stopped[0].startswith("files: cell 2")
     assert accepted == [] and graded["socket"].stopped[0].startswith("network: cell 2")
     for name in ("forks", "hogs"):  # the kernel is killed; the checks run in a new kernel, without that cell
@@ -497,18 +579,25 @@ def test_the_sandbox_stops_five_attacks_and_grades_the_others(tmp_path, instruct
 
 def test_the_fast_path_skips_training_and_falls_back_when_state_is_missing(tmp_path, small_sandbox):
     training = code("import time\ntime.sleep(20)\nmodel = 'trained'")
-    reads_file = code(RIGHT.source.replace("C = np.asarray(C, dtype=float)",
-                                           "C = np.asarray(C, dtype=float) * float(open('one.txt').read())"))
+    reads_file = code(
+        RIGHT.source.replace(
+            "C = np.asarray(C, dtype=float)", "C = np.asarray(C, dtype=float) * float(open('one.txt').read())"
+        )
+    )
     paths = [
         write(tmp_path / "answers.ipynb", notebook(IMPORTS, training, RIGHT, code("print(model)"))),
-        write(tmp_path / "file.ipynb", notebook(IMPORTS, code("open('one.txt', 'w').write('1.0')"), reads_file)),
+        write(
+            tmp_path / "file.ipynb", notebook(IMPORTS, code("open('one.txt', 'w').write('1.0')"), reads_file)
+        ),
         write(tmp_path / "dynamic.ipynb", notebook(IMPORTS, code("exec('z = 1')"), RIGHT)),
     ]
     graded = grade.grade(paths, grade.Settings(timeout=120, hidden_seed=2), small_sandbox, jobs=2)
     assert [s.verdicts[0].passed for s in graded] == [True, True, True]
     assert graded[0].run == "fast: 2 of 4 code cells"
     assert [cell.source for cell in graded[0].notebook.cells][:2] == [IMPORTS.source, RIGHT.source]
-    assert graded[1].run.startswith("fast: 2 of 3 code cells, not kept: ex-intro-metrics-from-matrix failed with")
+    assert graded[1].run.startswith(
+        "fast: 2 of 3 code cells, not kept: ex-intro-metrics-from-matrix failed with"
+    )
     assert graded[1].run.endswith("; full: 3 of 3 code cells")
     assert graded[2].run == "full: 3 of 3 code cells (no fast path: cell 2 uses `exec`)"
 
@@ -517,8 +606,17 @@ def test_a_cell_that_runs_too_long_or_kills_the_kernel(tmp_path, small_sandbox):
     paths = [
         write(tmp_path / "sleepy.ipynb", notebook(IMPORTS, code("import time\ntime.sleep(60)"), RIGHT)),
         write(tmp_path / "crash.ipynb", notebook(IMPORTS, code("import os\nos._exit(1)"), RIGHT)),
-        write(tmp_path / "slow_answer.ipynb", notebook(IMPORTS, code(RIGHT.source.replace(
-            "C = np.asarray", "import time\n    time.sleep(60)\n    C = np.asarray")))),
+        write(
+            tmp_path / "slow_answer.ipynb",
+            notebook(
+                IMPORTS,
+                code(
+                    RIGHT.source.replace(
+                        "C = np.asarray", "import time\n    time.sleep(60)\n    C = np.asarray"
+                    )
+                ),
+            ),
+        ),
     ]
     settings = grade.Settings(mode="full", timeout=60, cell_timeout=3, case_timeout=1)
     sleepy, crash, slow = grade.grade(paths, settings, small_sandbox, jobs=2)
@@ -530,7 +628,9 @@ def test_a_cell_that_runs_too_long_or_kills_the_kernel(tmp_path, small_sandbox):
 
 def test_the_introduction_solution_gets_full_marks():
     """The one real chapter graded end to end: the whole notebook, then the grader's checks."""
-    [submission] = grade.grade([ROOT / "book" / "00_introduction.ipynb"], grade.Settings(mode="full", timeout=600))
+    [submission] = grade.grade(
+        [ROOT / "book" / "00_introduction.ipynb"], grade.Settings(mode="full", timeout=600)
+    )
     assert submission.status == "ok", submission.detail
     assert [v.exercise for v in submission.verdicts] == check.exercises_of_chapter("00")
     assert all(v.passed for v in submission.verdicts), [v.message for v in submission.verdicts]
@@ -547,9 +647,25 @@ def test_the_instructor_guide_is_in_the_book_and_documents_the_grade_sheet():
     appendices = next(part for part in toc["parts"] if part["caption"] == "Appendices")
     assert {"file": "book/appendix_instructor"} in appendices["chapters"]
     guide = (ROOT / "book" / "appendix_instructor.md").read_text(encoding="utf-8")
-    for term in ("segcourse student", "make book-student", "segcourse grade", "--timeout", "--cell-timeout",
-                 "--jobs", "--hidden-seed", "--points", "--lms", "--gradescope", "--classroom", "--feedback",
-                 "--mode", "--sandbox", "### BEGIN SOLUTION", "segcourse/check/chNN.py", "bubblewrap"):
+    for term in (
+        "segcourse student",
+        "make book-student",
+        "segcourse grade",
+        "--timeout",
+        "--cell-timeout",
+        "--jobs",
+        "--hidden-seed",
+        "--points",
+        "--lms",
+        "--gradescope",
+        "--classroom",
+        "--feedback",
+        "--mode",
+        "--sandbox",
+        "### BEGIN SOLUTION",
+        "segcourse/check/chNN.py",
+        "bubblewrap",
+    ):
         assert term in guide, term
     for term in (*grade.COLUMNS, *grade.STATUSES):
         assert f"| `{term}` |" in guide, f"the guide's tables do not explain `{term}`"
@@ -562,7 +678,10 @@ def test_the_guide_lists_every_exercise_as_the_chapters_and_the_registry_say():
     kinds = report.exercise_kinds(ROOT)
     assert {label for _, label, kind in kinds if kind == "function"} == set(check.REGISTRY)
     assert len(kinds) == len({label for _, label, _ in kinds}) and {k for *_, k in kinds} == {
-        "function", "by hand", "experiment"}
+        "function",
+        "by hand",
+        "experiment",
+    }
     guide = (ROOT / "book" / "appendix_instructor.md").read_text(encoding="utf-8")
     assert "```{include} instructor/exercises.md" in guide
     assert len(book.chapter_sources(ROOT)) == len({chapter for chapter, *_ in kinds})

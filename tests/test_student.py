@@ -247,14 +247,15 @@ def test_student_book_sources(tmp_path):
 
 
 def test_student_edition_of_the_introduction_runs_top_to_bottom(tmp_path):
-    """Executes the real introduction's student edition: no cell raises, the checks say "not yet"."""
+    """Executes the real introduction's student edition, whole: no cell raises, the checks say "not yet"."""
     [path] = [p for p in student.write_student_edition(tmp_path, ROOT) if p.stem == "00_introduction"]
-    rows = grade.grade([path], timeout=300)
-    assert {row.status for row in rows} == {"ok"}, rows[0].detail
-    assert [row.exercise for row in rows] == check.exercises_of_chapter("00")
-    for row in rows:
-        assert not row.passed and row.cases.startswith("0/")
-        assert "not implemented yet" in row.message
+    [submission] = grade.grade([path], grade.Settings(mode="full", timeout=300))
+    assert submission.status == "ok", submission.detail
+    assert submission.run.startswith("full: ")
+    assert [v.exercise for v in submission.verdicts] == check.exercises_of_chapter("00")
+    for verdict in submission.verdicts:
+        assert not verdict.passed and verdict.visible.passed == 0
+        assert "not implemented yet" in verdict.message
 
 
 @pytest.mark.book
@@ -268,3 +269,23 @@ def test_built_student_book_has_no_solutions(path):
     for solution in student.solution_code(nbformat.read(path, as_version=4)):
         for line in (line.strip() for line in solution.splitlines()):
             assert len(line) <= 15 or line not in text, line
+
+
+def test_the_student_edition_can_pin_a_release_of_segcourse(tmp_path, capsys):
+    original = nbformat.read(CHAPTER_NOTEBOOKS[0], as_version=4)
+    requirement = student.pinned_requirement(ROOT, "v0.1.0")
+    assert requirement == f"git+{book.read_config(ROOT)['repository']['url'].rstrip('/')}@v0.1.0"
+    pinned = student.make_student_edition(original, requirement=requirement)
+    colab = book.first_code_cell(pinned).source
+    assert colab == book.colab_cell(requirement) and "@main" not in colab
+    assert book.first_code_cell(original).source == book.colab_cell(book.install_requirement(ROOT))
+    with pytest.raises(ValueError, match="`release` must be a tag"):
+        student.pinned_requirement(ROOT, "v1; rm -rf /")
+    with pytest.raises(ValueError, match="not the Colab set-up cell"):
+        student.make_student_edition(new_notebook(cells=[new_code_cell("x = 1")]), requirement=requirement)
+    assert cli.main(["student", str(tmp_path / "unpinned")]) == 0
+    assert "pass --pin RELEASE" in capsys.readouterr().out
+    assert cli.main(["student", str(tmp_path / "pinned"), "--pin", "v0.1.0"]) == 0
+    written = nbformat.read(tmp_path / "pinned" / CHAPTER_NOTEBOOKS[0].name, as_version=4)
+    assert "@v0.1.0" in book.first_code_cell(written).source
+    assert "--pin" not in capsys.readouterr().out

@@ -146,7 +146,9 @@ class Submission:
 
 def draw_cases(labels: Iterable[str], seed: int) -> dict[str, tuple[tuple[Case, ...], tuple[Case, ...]]]:
     """``{label: (visible cases, hidden cases)}``: drawn once, the same for every submission."""
-    return {label: (tuple(REGISTRY[label].cases()), tuple(REGISTRY[label].hidden_cases(seed))) for label in labels}
+    return {
+        label: (tuple(REGISTRY[label].cases()), tuple(REGISTRY[label].hidden_cases(seed))) for label in labels
+    }
 
 
 def _needs_whole_notebook(run: Run, verdicts: dict[str, Verdict], tasks: Sequence[Task]) -> str:
@@ -159,7 +161,10 @@ def _needs_whole_notebook(run: Run, verdicts: dict[str, Verdict], tasks: Sequenc
             return f"{task.exercise} was not graded"
         if found.message.startswith("not attempted"):
             return f"{task.exercise}: {found.message}"
-        failures = (*(found.visible.failures if found.visible else ()), *(found.hidden.failures if found.hidden else ()))
+        failures = (
+            *(found.visible.failures if found.visible else ()),
+            *(found.hidden.failures if found.hidden else ()),
+        )
         if any(_MISSING_STATE.search(failure) for failure in failures):
             return f"{task.exercise} failed with an error that missing state may explain"
     return ""
@@ -186,15 +191,32 @@ def grade_submission(
     labels = exercises_of_chapter(chapter) if chapter else []
     points = {label: float(settings.points.get(label, REGISTRY[label].points)) for label in labels}
     if notebook is None:
-        verdicts = [Verdict(label, points[label], 0.0, False, None, None,
-                            f"not graded: the file could not be read ({status})") for label in labels]
+        verdicts = [
+            Verdict(
+                label,
+                points[label],
+                0.0,
+                False,
+                None,
+                None,
+                f"not graded: the file could not be read ({status})",
+            )
+            for label in labels
+        ]
         return Submission(str(path), chapter, status, detail, verdicts, seconds=time.monotonic() - started)
     if not labels:
         why = "no exercise with a check in this chapter" if chapter else "unknown chapter: use --chapter"
         return Submission(str(path), chapter, "ok", why, seconds=time.monotonic() - started)
     cases = cases if cases is not None else draw_cases(labels, settings.hidden_seed)
-    tasks = [Task(REGISTRY[label], function_name(notebook, REGISTRY[label]), *cases[label],
-                  case_seconds=settings.case_timeout) for label in labels]
+    tasks = [
+        Task(
+            REGISTRY[label],
+            function_name(notebook, REGISTRY[label]),
+            *cases[label],
+            case_seconds=settings.case_timeout,
+        )
+        for label in labels
+    ]
     all_cells = code_cells(notebook)
     plan = fast_cells(notebook, sorted({task.function for task in tasks}))
     fast = [("fast", list(plan.cells))] if plan.cells is not None else []
@@ -208,8 +230,16 @@ def grade_submission(
         pending = [task for task in tasks if task.exercise not in verdicts]
         if not pending:
             break
-        run = execute(notebook, path.resolve().parent, cells, [(task_cell(t), t.seconds) for t in pending],
-                      sandbox, settings.timeout, settings.cell_timeout, settings.threads)
+        run = execute(
+            notebook,
+            path.resolve().parent,
+            cells,
+            [(task_cell(t), t.seconds) for t in pending],
+            sandbox,
+            settings.timeout,
+            settings.cell_timeout,
+            settings.threads,
+        )
         got = _verdicts_of(run, pending, points)
         described = f"{kind}: {len(cells)} of {len(all_cells)} code cells"
         if kind == "fast" and settings.mode == "auto" and number + 1 < len(strategies):
@@ -223,15 +253,23 @@ def grade_submission(
         runs.append((kind, run, described + stopped))
     # The status is the whole notebook's when it ran; else the fast run's.
     counted = next((run for kind, run, _ in runs if kind == "full"), runs[-1][1])
-    submission = Submission(str(path), chapter, counted.status, counted.detail, run="; ".join(h for *_, h in runs))
+    submission = Submission(
+        str(path), chapter, counted.status, counted.detail, run="; ".join(h for *_, h in runs)
+    )
     if plan.cells is None and settings.mode != "full":
         submission.run += f" (no fast path: {plan.reason})"
     submission.stopped = [line for _, run, _ in runs for line in run.stopped]
     for task in tasks:
         if task.exercise not in verdicts:
             verdicts[task.exercise] = provisional.get(task.exercise) or Verdict(
-                task.exercise, points[task.exercise], 0.0, False, None, None,
-                f"not graded: the notebook stopped before the grader's checks ran ({counted.status})")
+                task.exercise,
+                points[task.exercise],
+                0.0,
+                False,
+                None,
+                None,
+                f"not graded: the notebook stopped before the grader's checks ran ({counted.status})",
+            )
     submission.verdicts = [verdicts[task.exercise] for task in tasks]
     submission.notebook = runs[-1][1].notebook
     submission.seconds = time.monotonic() - started
@@ -246,8 +284,15 @@ def _verdicts_of(run: Run, tasks: Sequence[Task], points: Mapping[str, float]) -
         if record is not None:
             got[task.exercise] = verdict_of(task, record, points[task.exercise])
         elif run.grader_timeout == index:
-            got[task.exercise] = Verdict(task.exercise, points[task.exercise], 0.0, False, None, None,
-                                         f"not graded: the check did not finish within {task.seconds:g} s")
+            got[task.exercise] = Verdict(
+                task.exercise,
+                points[task.exercise],
+                0.0,
+                False,
+                None,
+                None,
+                f"not graded: the check did not finish within {task.seconds:g} s",
+            )
     return got
 
 
@@ -303,9 +348,11 @@ def grade(
 
 def _progress(submission: Submission, done: int, total: int, elapsed: float) -> str:
     left = elapsed / done * (total - done)
-    return (f"[{done}/{total}] {submission.path}: {submission.score:g}/{submission.max_score:g} points, "
-            f"{submission.status}, {submission.run} ({submission.seconds:.1f} s); {elapsed:.0f} s elapsed, "
-            f"about {left:.0f} s left")
+    return (
+        f"[{done}/{total}] {submission.path}: {submission.score:g}/{submission.max_score:g} points, "
+        f"{submission.status}, {submission.run} ({submission.seconds:.1f} s); {elapsed:.0f} s elapsed, "
+        f"about {left:.0f} s left"
+    )
 
 
 __all__ = [

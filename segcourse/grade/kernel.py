@@ -72,8 +72,13 @@ class SandboxedKernelManager(AsyncKernelManager):
     def __init__(self, sandbox: Sandbox, workdir: Path, env: dict[str, str], **kwargs) -> None:
         channels = workdir / ".kernel"
         channels.mkdir(exist_ok=True)
-        super().__init__(kernel_name="python3", transport="ipc", ip=str(channels / "ipc"),
-                         connection_file=str(channels / "connection.json"), **kwargs)
+        super().__init__(
+            kernel_name="python3",
+            transport="ipc",
+            ip=str(channels / "ipc"),
+            connection_file=str(channels / "connection.json"),
+            **kwargs,
+        )
         self.sandbox, self.workdir, self.kernel_env = sandbox, workdir, env
         self.uid = sandbox.user()
         self.watch: MemoryWatch | None = None
@@ -126,12 +131,14 @@ def _copy_folder(source: Path, target: Path) -> None:
 
 
 def cell_errors(cells: Sequence[nbformat.NotebookNode], numbers: Sequence[int]) -> list[str]:
-    """``"cell N: Name: value"`` for each code cell whose outputs hold an error (N: its number in the submission)."""
+    """``"cell N: Name: value"`` for each code cell whose outputs hold an error (N: its notebook number)."""
     errors = []
     for cell, number in zip(cells, numbers, strict=True):
         for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
             if output.get("output_type") == "error":
-                errors.append(f"cell {number}: {output.get('ename', 'Error')}: {output.get('evalue', '')}"[:300])
+                errors.append(
+                    f"cell {number}: {output.get('ename', 'Error')}: {output.get('evalue', '')}"[:300]
+                )
     return errors
 
 
@@ -140,8 +147,13 @@ _STOPS = (
     ("memory", re.compile(r"^MemoryError|Cannot allocate memory|std::bad_alloc")),
     ("processes", re.compile(r"^BlockingIOError.*Resource temporarily unavailable|can't start new thread")),
     ("file size", re.compile(r"File too large")),
-    ("network", re.compile(r"Network is unreachable|Connection refused|name resolution|Name or service not known"
-                           r"|No address associated")),
+    (
+        "network",
+        re.compile(
+            r"Network is unreachable|Connection refused|name resolution|Name or service not known"
+            r"|No address associated"
+        ),
+    ),
     ("files", re.compile(r"Read-only file system|Permission denied")),
 )
 
@@ -167,8 +179,13 @@ def sandbox_stops(errors: Sequence[str], workdir: Path | None = None) -> list[st
 def kernel_env(threads: int) -> dict[str, str]:
     """The kernel's environment: quiet TensorFlow, ``threads`` threads for its operations."""
     threads = str(max(1, threads))
-    return {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONHASHSEED": "0", "TF_NUM_INTRAOP_THREADS": threads,
-            "TF_NUM_INTEROP_THREADS": threads, "OMP_NUM_THREADS": threads}
+    return {
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "PYTHONHASHSEED": "0",
+        "TF_NUM_INTRAOP_THREADS": threads,
+        "TF_NUM_INTEROP_THREADS": threads,
+        "OMP_NUM_THREADS": threads,
+    }
 
 
 def execute(
@@ -223,7 +240,11 @@ def execute(
         index = current["index"]
         if index is None:
             return "while starting"
-        return f"in cell {numbers[index]}" if index < len(chosen) else f"in the grader's cell {index - len(chosen) + 1}"
+        return (
+            f"in cell {numbers[index]}"
+            if index < len(chosen)
+            else f"in the grader's cell {index - len(chosen) + 1}"
+        )
 
     run = Run("ok", notebook=run_notebook)
     with tempfile.TemporaryDirectory(prefix="segcourse-grade-", ignore_cleanup_errors=True) as scratch:
@@ -235,8 +256,15 @@ def execute(
         except OSError as error:
             return Run("failed", f"the sandbox could not be prepared: {error}"[:300], run_notebook)
         client = NotebookClient(
-            run_notebook, km=km, timeout=timeout, timeout_func=time_left, startup_timeout=min(120.0, timeout),
-            allow_errors=True, interrupt_on_timeout=False, record_timing=False, on_cell_start=on_cell_start,
+            run_notebook,
+            km=km,
+            timeout=timeout,
+            timeout_func=time_left,
+            startup_timeout=min(120.0, timeout),
+            allow_errors=True,
+            interrupt_on_timeout=False,
+            record_timing=False,
+            on_cell_start=on_cell_start,
             resources={"metadata": {"path": str(workdir)}},
         )
         try:
@@ -245,10 +273,18 @@ def execute(
             if current["index"] is not None and current["index"] >= len(chosen):
                 run.grader_timeout = current["index"] - len(chosen)
             else:
-                limit = "the notebook's total time" if time.monotonic() >= deadline - 1 else "the per-cell limit"
+                limit = (
+                    "the notebook's total time" if time.monotonic() >= deadline - 1 else "the per-cell limit"
+                )
                 run.status = "timeout"
-                run.detail = (f"cell {numbers[current['index']]} ran past {limit} ({timeout:g} s in total, "
-                              f"{cell_timeout:g} s per cell)") if current["index"] is not None else "start-up"
+                run.detail = (
+                    (
+                        f"cell {numbers[current['index']]} ran past {limit} ({timeout:g} s in total, "
+                        f"{cell_timeout:g} s per cell)"
+                    )
+                    if current["index"] is not None
+                    else "start-up"
+                )
         except DeadKernelError as error:
             run.status, run.detail = "kernel-died", f"the kernel died {where()}: {error}"[:300]
         except Exception as error:  # a kernel that cannot start, a broken sandbox, ...

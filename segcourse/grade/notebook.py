@@ -80,8 +80,12 @@ def function_name(notebook: nbformat.NotebookNode, registration: Registration) -
     cell leaves the name the exercise asks for.
     """
     call = re.compile(rf"\bcheck\.{re.escape(registration.name)}\(\s*([A-Za-z_]\w*)\s*\)")
-    names = [match.group(1) for cell in notebook.cells if cell.cell_type == "code"
-             for match in call.finditer(cell.source)]
+    names = [
+        match.group(1)
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for match in call.finditer(cell.source)
+    ]
     return names[-1] if names else registration.function
 
 
@@ -109,7 +113,7 @@ class _Cell:
 
 @dataclasses.dataclass(frozen=True)
 class FastPlan:
-    """The cells a fast run executes (0-based indices), or why the whole notebook must run (``cells is None``)."""
+    """The cells a fast run executes (0-based indices), or why the whole notebook runs (``cells is None``)."""
 
     cells: tuple[int, ...] | None
     reason: str = ""
@@ -194,7 +198,7 @@ def _uses_global_statement(table: symtable.SymbolTable) -> bool:
 
 
 def _analyse(index: int, source: str) -> _Cell | None:
-    """The names a cell reads and binds, or ``None`` for a cell that binds nothing (empty, or a syntax error)."""
+    """The names a cell reads and binds; ``None`` for a cell that binds nothing (empty, or a syntax error)."""
     python, dynamic = _python_source(source)
     if dynamic:
         return _Cell(index, set(), [], {}, dynamic)
@@ -210,7 +214,9 @@ def _analyse(index: int, source: str) -> _Cell | None:
     if _uses_global_statement(table):
         return _Cell(index, set(), [], {}, "a `global` statement")
     called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-    used = called & set(_DYNAMIC_CALLS) | (_names(tree, ast.Load) & {"globals", "locals", "vars", "exec", "eval"})
+    used = called & set(_DYNAMIC_CALLS) | (
+        _names(tree, ast.Load) & {"globals", "locals", "vars", "exec", "eval"}
+    )
     if used:
         return _Cell(index, set(), [], {}, f"`{sorted(used)[0]}`")
     statements = [_statement(node) for node in tree.body]
@@ -265,7 +271,8 @@ def fast_cells(notebook: nbformat.NotebookNode, functions: Sequence[str]) -> Fas
             values = {name for name in needed if is_value(name)}
             for statement in cell.statements:
                 touches = (statement.stores | statement.mutates) & needed or (
-                    (statement.method_calls | statement.passed) & values)
+                    (statement.method_calls | statement.passed) & values
+                )
                 aliases = statement.stores if statement.loads & values else set()
                 if aliases - needed:
                     needed |= aliases

@@ -31,8 +31,20 @@ from segcourse.check import REGISTRY
 if TYPE_CHECKING:
     from segcourse.grade import Submission
 
-COLUMNS = ("submission", "exercise", "passed", "score", "max_score", "cases", "hidden", "message", "status", "run",
-           "sandbox", "detail")
+COLUMNS = (
+    "submission",
+    "exercise",
+    "passed",
+    "score",
+    "max_score",
+    "cases",
+    "hidden",
+    "message",
+    "status",
+    "run",
+    "sandbox",
+    "detail",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,8 +65,12 @@ class Row:
     detail: str
 
     def as_csv(self) -> dict[str, str]:
-        return {**dataclasses.asdict(self), "passed": "true" if self.passed else "false",
-                "score": f"{self.score:g}", "max_score": f"{self.max_score:g}"}
+        return {
+            **dataclasses.asdict(self),
+            "passed": "true" if self.passed else "false",
+            "score": f"{self.score:g}",
+            "max_score": f"{self.max_score:g}",
+        }
 
 
 def _count(result) -> str:
@@ -70,8 +86,19 @@ def rows(submissions: Sequence[Submission]) -> list[Row]:
             reason = s.detail or "no exercise with a check"
             found.append(Row(s.path, "", False, 0.0, 0.0, "", "", reason, **common))
         for v in s.verdicts:
-            found.append(Row(s.path, v.exercise, v.passed, v.score, v.max_score, _count(v.visible),
-                             _count(v.hidden), v.message, **common))
+            found.append(
+                Row(
+                    s.path,
+                    v.exercise,
+                    v.passed,
+                    v.score,
+                    v.max_score,
+                    _count(v.visible),
+                    _count(v.hidden),
+                    v.message,
+                    **common,
+                )
+            )
     return found
 
 
@@ -113,7 +140,9 @@ def write_lms_csv(submissions: Sequence[Submission], path: Path | str) -> Path:
         writer.writerow(["student", *labels, "total", "max_total"])
         for name, s in zip(student_names([s.path for s in submissions]), submissions, strict=True):
             earned = {v.exercise: f"{v.score:g}" for v in s.verdicts}
-            writer.writerow([name, *(earned.get(label, "") for label in labels), f"{s.score:g}", f"{s.max_score:g}"])
+            writer.writerow(
+                [name, *(earned.get(label, "") for label in labels), f"{s.score:g}", f"{s.max_score:g}"]
+            )
     return path
 
 
@@ -128,8 +157,16 @@ def _overview(s: Submission) -> str:
 
 def gradescope_results(s: Submission) -> dict:
     """Gradescope's autograder ``results.json`` for one submission: a test per exercise, with its points."""
-    tests = [{"name": v.exercise, "score": v.score, "max_score": v.max_score,
-              "status": "passed" if v.passed else "failed", "output": v.message} for v in s.verdicts]
+    tests = [
+        {
+            "name": v.exercise,
+            "score": v.score,
+            "max_score": v.max_score,
+            "status": "passed" if v.passed else "failed",
+            "output": v.message,
+        }
+        for v in s.verdicts
+    ]
     return {"score": s.score, "execution_time": round(s.seconds, 1), "output": _overview(s), "tests": tests}
 
 
@@ -140,12 +177,18 @@ def classroom_results(submissions: Sequence[Submission]) -> dict:
     for s in submissions:
         for v in s.verdicts:
             registration = REGISTRY.get(v.exercise)
-            tests.append({
-                "name": f"{Path(s.path).name}: {v.exercise}" if several else v.exercise,
-                "status": "pass" if v.passed else "fail", "score": v.score, "message": v.message,
-                "test_code": f"check.{registration.name}(...)" if registration else "",
-                "filename": s.path, "line_no": 0, "execution_time": f"{s.seconds:.1f}s",
-            })
+            tests.append(
+                {
+                    "name": f"{Path(s.path).name}: {v.exercise}" if several else v.exercise,
+                    "status": "pass" if v.passed else "fail",
+                    "score": v.score,
+                    "message": v.message,
+                    "test_code": f"check.{registration.name}(...)" if registration else "",
+                    "filename": s.path,
+                    "line_no": 0,
+                    "execution_time": f"{s.seconds:.1f}s",
+                }
+            )
     max_score = sum(s.max_score for s in submissions)
     passed = all(t["status"] == "pass" for t in tests) and bool(tests)
     return {"version": 1, "status": "pass" if passed else "fail", "max_score": max_score, "tests": tests}
@@ -153,10 +196,16 @@ def classroom_results(submissions: Sequence[Submission]) -> dict:
 
 def feedback_markdown(s: Submission) -> str:
     """The feedback to return to the student: each exercise's verdict and first failing case, in Markdown."""
-    lines = [f"# Feedback on {Path(s.path).name}", "",
-             f"**{s.score:g} of {s.max_score:g} points** (chapter {s.chapter or '?'}). An exercise scores its points "
-             "when your function passes every case, the visible ones and hidden ones drawn at grading time.", "",
-             "| exercise | points | verdict |", "| --- | --- | --- |"]
+    lines = [
+        f"# Feedback on {Path(s.path).name}",
+        "",
+        f"**{s.score:g} of {s.max_score:g} points** (chapter {s.chapter or '?'}). An exercise scores its "
+        "points "
+        "when your function passes every case, the visible ones and hidden ones drawn at grading time.",
+        "",
+        "| exercise | points | verdict |",
+        "| --- | --- | --- |",
+    ]
     for v in s.verdicts:
         verdict = "passed" if v.passed else ("not graded" if v.visible is None else "not yet")
         lines.append(f"| `{v.exercise}` | {v.score:g} / {v.max_score:g} | {verdict} |")
@@ -165,8 +214,11 @@ def feedback_markdown(s: Submission) -> str:
         if v.first_failure and not v.passed:
             lines += ["", "First failing case:", "", "```text", v.first_failure, "```"]
         if v.borrowed:
-            lines += ["", f"Your function called {', '.join(f'`{n}`' for n in v.borrowed)}, which this exercise "
-                      "asks you to write yourself: it is not available while the grader runs the checks."]
+            lines += [
+                "",
+                f"Your function called {', '.join(f'`{n}`' for n in v.borrowed)}, which this exercise "
+                "asks you to write yourself: it is not available while the grader runs the checks.",
+            ]
     lines += ["", "## Your notebook", "", _escape(_overview(s))]
     return "\n".join(lines) + "\n"
 
@@ -208,11 +260,13 @@ def load_points(path: Path | str) -> dict[str, float]:
     try:
         content = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
-        raise ValueError(f"{path}: not a TOML file of `\"label\" = points` lines: {error}") from None
+        raise ValueError(f'{path}: not a TOML file of `"label" = points` lines: {error}') from None
     points = {}
     for label, value in content.items():
         if label not in REGISTRY:
-            raise ValueError(f"{path}: {label!r} is not an exercise with a check (see the Instructor guide's list).")
+            raise ValueError(
+                f"{path}: {label!r} is not an exercise with a check (see the Instructor guide's list)."
+            )
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise ValueError(f"{path}: the points of {label} must be a number >= 0; got {value!r}.")
         points[label] = float(value)
@@ -242,27 +296,46 @@ def exercise_kinds(root: Path) -> list[tuple[str, str, str]]:
     found = []
     for source in book.chapter_sources(root):
         for label in re.findall(r"^:label: (ex-[\w-]+)", source.read_text(encoding="utf-8"), re.M):
-            kind = "function" if label in REGISTRY else ("by hand" if label.endswith("-by-hand") else "experiment")
+            kind = (
+                "function" if label in REGISTRY else ("by hand" if label.endswith("-by-hand") else "experiment")
+            )
             found.append((source.stem, label, kind))
     return found
 
 
 def exercise_table(root: Path) -> str:
     """The Markdown table of the exercises, chapter by chapter, with their checks and points (generated)."""
-    lines = ["| chapter | exercise | kind | check | points | unavailable while graded |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| chapter | exercise | kind | check | points | unavailable while graded |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for chapter, label, kind in exercise_kinds(root):
         registration = REGISTRY.get(label)
         if registration is None:
             lines.append(f"| {chapter} | `{label}` | {kind} | | | |")
             continue
         blocked = ", ".join(f"`{name.removeprefix('segcourse.')}`" for name in registration.asks_for)
-        lines.append(f"| {chapter} | `{label}` | {kind}: `{registration.function}` | "
-                     f"`check.{registration.name}` | {registration.points:g} | {blocked} |")
+        lines.append(
+            f"| {chapter} | `{label}` | {kind}: `{registration.function}` | "
+            f"`check.{registration.name}` | {registration.points:g} | {blocked} |"
+        )
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["COLUMNS", "Row", "classroom_results", "exercise_kinds", "exercise_table", "feedback_markdown",
-           "gradescope_results", "load_points", "rows", "student_names", "summary", "write_csv", "write_feedback",
-           "write_json", "write_lms_csv"]
-
+__all__ = [
+    "COLUMNS",
+    "Row",
+    "classroom_results",
+    "exercise_kinds",
+    "exercise_table",
+    "feedback_markdown",
+    "gradescope_results",
+    "load_points",
+    "rows",
+    "student_names",
+    "summary",
+    "write_csv",
+    "write_feedback",
+    "write_json",
+    "write_lms_csv",
+]

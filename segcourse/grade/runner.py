@@ -123,7 +123,9 @@ def _call(function: object, args: tuple, kwargs: dict, seconds: float) -> dict:
     import json
 
     if len(json.dumps(encoded)) > LARGEST_ANSWER:
-        return {"value": {"$": "unsupported", "type": type(value).__name__, "repr": "an answer too large to send"}}
+        return {
+            "value": {"$": "unsupported", "type": type(value).__name__, "repr": "an answer too large to send"}
+        }
     return {"value": encoded}
 
 
@@ -217,7 +219,7 @@ def unblock(undo: list) -> None:
 
 
 def run(payload: str, namespace: dict) -> None:
-    """Runs one exercise's cases on the student's function and displays the record (see the module docstring)."""
+    """Runs one exercise's cases on the student's function and displays the record (see the module)."""
     from IPython.display import display
 
     task = load_payload(payload)

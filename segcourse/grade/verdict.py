@@ -58,8 +58,14 @@ class _Pickler(pickle.Pickler):
 def encode_payload(task: Task) -> str:
     """The task as the runner reads it: compressed pickle (data, and case arguments to rebuild), base64."""
     cases = [(case.args, case.kwargs) for case in (*task.visible, *task.hidden)]
-    content = {"token": task.token, "exercise": task.exercise, "function": task.function,
-               "asks_for": list(task.registration.asks_for), "cases": cases, "seconds": task.case_seconds}
+    content = {
+        "token": task.token,
+        "exercise": task.exercise,
+        "function": task.function,
+        "asks_for": list(task.registration.asks_for),
+        "cases": cases,
+        "seconds": task.case_seconds,
+    }
     buffer = io.BytesIO()
     _Pickler(buffer, protocol=4).dump(content)
     return base64.b64encode(zlib.compress(buffer.getvalue(), 6)).decode("ascii")
@@ -82,7 +88,11 @@ def record_of(outputs: Sequence[dict], task: Task) -> dict | None:
     """The record the grader's cell displayed for ``task``: only one that carries the task's token."""
     for output in outputs:
         record = output.get("data", {}).get(GRADER_MIME)
-        if isinstance(record, dict) and record.get("token") == task.token and record.get("exercise") == task.exercise:
+        if (
+            isinstance(record, dict)
+            and record.get("token") == task.token
+            and record.get("exercise") == task.exercise
+        ):
             return record
     return None
 
@@ -117,7 +127,9 @@ def decode(value: Any, depth: int = 0) -> Any:
         if kind == "dict":
             return {_hashable(decode(k, depth + 1)): decode(v, depth + 1) for k, v in value["items"]}
         if kind == "float":
-            return float(value["repr"]) if value["repr"] in ("nan", "inf", "-inf") else Unsupported("float", "?")
+            return (
+                float(value["repr"]) if value["repr"] in ("nan", "inf", "-inf") else Unsupported("float", "?")
+            )
         if kind == "ndarray":
             dtype = np.dtype(value["dtype"])
             if dtype.kind not in "biufcUS":
@@ -147,7 +159,9 @@ def answer_of(encoded: Any) -> Answer:
     if not isinstance(encoded, dict):
         return Answer(error="no answer (malformed record)")
     if encoded.get("not_implemented"):
-        return Answer(error="not implemented yet (the function raises NotImplementedError)", not_implemented=True)
+        return Answer(
+            error="not implemented yet (the function raises NotImplementedError)", not_implemented=True
+        )
     if "blocked" in encoded:
         names = ", ".join(str(name) for name in encoded["blocked"])
         return Answer(error=f"calls {names}, which the exercise asks you to write: not available while grading")
@@ -188,7 +202,10 @@ class Verdict:
 
     @property
     def first_failure(self) -> str:
-        failures = (*(self.visible.failures if self.visible else ()), *(self.hidden.failures if self.hidden else ()))
+        failures = (
+            *(self.visible.failures if self.visible else ()),
+            *(self.hidden.failures if self.hidden else ()),
+        )
         return failures[0] if failures else ""
 
 
@@ -196,29 +213,53 @@ def verdict_of(task: Task, record: dict | None, points: float, why_not_run: str 
     """Judges the answers of ``record`` against the task's cases (or says why there are none)."""
     exercise = task.exercise
     if record is None:
-        return Verdict(exercise, points, 0.0, False, None, None, why_not_run or "not graded: the check did not run")
+        return Verdict(
+            exercise, points, 0.0, False, None, None, why_not_run or "not graded: the check did not run"
+        )
     if "missing" in record:
         return Verdict(exercise, points, 0.0, False, None, None, f"not attempted: {record['missing']}")
     answers = [answer_of(encoded) for encoded in record.get("answers", [])]
     count = len(task.visible)
     if len(answers) != count + len(task.hidden):
-        return Verdict(exercise, points, 0.0, False, None, None, "not graded: the grader's cell gave an incomplete record")
+        return Verdict(
+            exercise, points, 0.0, False, None, None, "not graded: the grader's cell gave an incomplete record"
+        )
     compare = task.registration.compare
     visible = judge(exercise, task.function, task.visible, answers[:count], compare)
     hidden = judge(exercise, task.function, task.hidden, answers[count:], compare, hidden=True)
-    borrowed = tuple(sorted({name for encoded in record["answers"] if isinstance(encoded, dict)
-                             for name in encoded.get("blocked", ())}))
+    borrowed = tuple(
+        sorted(
+            {
+                name
+                for encoded in record["answers"]
+                if isinstance(encoded, dict)
+                for name in encoded.get("blocked", ())
+            }
+        )
+    )
     ok = visible.ok and (hidden.ok or not task.hidden)
     counts = f"{visible.passed} of {visible.total} cases"
     if task.hidden:
         counts += f" and {hidden.passed} of {hidden.total} hidden cases"
     if ok:
-        message = f"all {visible.total} cases" + (f" and {hidden.total} hidden cases" * bool(task.hidden)) + " passed"
+        message = (
+            f"all {visible.total} cases" + (f" and {hidden.total} hidden cases" * bool(task.hidden)) + " passed"
+        )
     else:
         failure = (*visible.failures, *hidden.failures)[:1]
         message = f"{counts} passed. " + " ".join(failure)
     return Verdict(exercise, points, points if ok else 0.0, ok, visible, hidden, message, borrowed)
 
 
-__all__ = ["GRADER_MIME", "Task", "Unsupported", "Verdict", "answer_of", "decode", "encode_payload",
-           "record_of", "task_cell", "verdict_of"]
+__all__ = [
+    "GRADER_MIME",
+    "Task",
+    "Unsupported",
+    "Verdict",
+    "answer_of",
+    "decode",
+    "encode_payload",
+    "record_of",
+    "task_cell",
+    "verdict_of",
+]
