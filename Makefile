@@ -11,13 +11,15 @@ COLAB_BIN := $(COLAB_VENV)/bin
 COLAB_INFO := tests/colab/backend-info
 # Debian's Chromium, for the browser tests (never a browser downloaded by a test tool).
 CHROMIUM := /usr/bin/chromium
+# Debian's bubblewrap, the sandbox `segcourse grade` runs submissions in (tests/test_grade.py needs it).
+BWRAP := /usr/bin/bwrap
 # apt-get needs root: CI runs as root, a developer may need sudo.
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 # TensorFlow's C++ log lines would otherwise reach notebook outputs (nbval compares stderr too).
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 
-.PHONY: help book book-student test unit unit-colab nbval colab-venv colab-refresh clean-colab book-check browser chromium notebooks sync lint clean bench
+.PHONY: help book book-student test unit unit-colab nbval colab-venv colab-refresh clean-colab book-check browser chromium bwrap notebooks sync lint clean bench
 
 help:
 	@echo "make book       build the HTML book into _build/html (Sphinx warnings are errors)"
@@ -105,7 +107,7 @@ book-student: $(VENV)/.installed
 	$(BIN)/jupyter-book build _build/student/source --warningiserror --nitpick --keep-going --builder html
 	mv _build/student/source/_build/html _build/student/html
 
-unit: $(VENV)/.installed
+unit: $(VENV)/.installed $(BWRAP)
 	$(BIN)/pytest tests --ignore=tests/test_book_build.py --ignore=tests/test_book_browser.py
 
 # The package's own tests again under Colab's Python and versions (segcourse from this checkout): what depends
@@ -122,6 +124,12 @@ chromium: $(CHROMIUM)
 $(CHROMIUM):
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+bwrap: $(BWRAP)
+
+$(BWRAP):
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap
 
 # Builds the book and its student edition, then checks the HTML files, the pages in headless Chromium
 # (screenshots of the chapters in _build/screenshots/) and that no solution reached the student edition.

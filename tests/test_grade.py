@@ -7,9 +7,14 @@ whose attack needs it.
 
 from __future__ import annotations
 
+import base64
 import csv
 import json
+import os
+import re
 import socket
+import subprocess
+import sys
 import textwrap
 import threading
 from pathlib import Path
@@ -634,6 +639,52 @@ def test_the_introduction_solution_gets_full_marks():
     assert submission.status == "ok", submission.detail
     assert [v.exercise for v in submission.verdicts] == check.exercises_of_chapter("00")
     assert all(v.passed for v in submission.verdicts), [v.message for v in submission.verdicts]
+
+
+# --------------------------------------------------------------------------------------------------
+# GitHub Classroom: the workflow an instructor copies
+
+WORKFLOW = ROOT / "segcourse" / "templates" / "classroom.yml"
+
+
+def test_the_classroom_workflow_passes_actionlint():
+    actionlint = Path(sys.executable).with_name("actionlint")
+    assert actionlint.exists(), "actionlint is a test dependency (pip install -e .[test])"
+    linted = subprocess.run([str(actionlint), "-no-color", str(WORKFLOW)], capture_output=True, text=True)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+def test_the_classroom_workflow_grades_the_repository_and_reports_the_points(tmp_path):
+    """Runs the grading step of the workflow as GitHub Actions would, in a student's repository."""
+    import yaml
+
+    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    [job] = workflow["jobs"].values()
+    steps = {step.get("id"): step for step in job["steps"]}
+    assert "@main" not in workflow["env"]["SEGCOURSE"] and re.search(r"@v\d", workflow["env"]["SEGCOURSE"])
+    reporter = job["steps"][-1]
+    assert reporter["uses"].startswith("classroom-resources/autograding-grading-reporter@")
+    runner_id = reporter["with"]["runners"]
+    assert reporter["env"] == {f"{runner_id.upper()}_RESULTS": f"${{{{ steps.{runner_id}.outputs.result }}}}"}
+    script = steps[runner_id]["run"]
+    assert "${{" not in script  # nothing GitHub substitutes: the script below is what runs there
+
+    repository = tmp_path / "student-repository"
+    repository.mkdir()
+    write(repository / "00_introduction.ipynb", notebook(IMPORTS, RIGHT))
+    output, summary = tmp_path / "github_output", tmp_path / "step_summary"
+    env = {**os.environ, "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary),
+           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    ran = subprocess.run(["bash", "-e", "-c", script], cwd=repository, env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert ran.returncode == 0, ran.stdout[-2000:] + ran.stderr[-2000:]
+    [line] = output.read_text().splitlines()
+    name, _, encoded = line.partition("=")
+    result = json.loads(base64.b64decode(encoded))
+    assert name == "result" and result["max_score"] == 1 and result["status"] == "pass"
+    assert [(t["name"], t["status"], t["score"]) for t in result["tests"]] == [(LABEL, "pass", 1.0)]
+    assert "**1 of 1 points**" in summary.read_text()
+    assert (repository / "grades.csv").exists()
 
 
 # --------------------------------------------------------------------------------------------------
