@@ -116,12 +116,14 @@ class Sandbox:
         warning: what this sandbox does not stop that bubblewrap would (empty for ``"bwrap"``).
         hide: paths the sandboxed command must not see even if they lie inside a folder it sees (the grade
             sheet, the submissions).
+        python: the Python that runs the launcher (``_sandbox_launch.py``); the grader's own by default.
     """
 
     kind: str
     limits: Limits = Limits()
     warning: str = ""
     hide: tuple[Path, ...] = ()
+    python: str = sys.executable
 
     def cleanup(self, pid: int, uid: int | None) -> None:
         """Ends what the sandbox left running (bubblewrap ends its processes itself when its first one ends).
@@ -195,7 +197,7 @@ class Sandbox:
             "chdir": str(workdir),
             "shared_count": self.kind == "limits" and uid is None,
         }
-        launch = [sys.executable, "-I", "-S", str(_LAUNCHER), json.dumps(config), *argv]
+        launch = [self.python, "-I", "-S", str(_LAUNCHER), json.dumps(config), *argv]
         if self.kind == "limits":
             return launch
         return [*_bwrap_arguments(workdir, self.hide, as_root=os.getuid() == 0), "--", *launch]
@@ -329,7 +331,8 @@ def find_sandbox(kind: str = "auto", limits: Limits | None = None, hide: Sequenc
 
     Raises:
         ValueError: for an unknown ``kind``.
-        RuntimeError: ``kind="bwrap"`` where bubblewrap does not work (the message says why).
+        RuntimeError: ``kind="bwrap"`` where bubblewrap does not work, or no sandbox can limit the processes
+            (the message says why): the grader does not run submissions that could fork without end.
     """
     if kind not in KINDS:
         raise ValueError(f"`kind` must be one of {', '.join(KINDS)}; got {kind!r}.")
@@ -343,8 +346,32 @@ def find_sandbox(kind: str = "auto", limits: Limits | None = None, hide: Sequenc
             raise RuntimeError(problem)
     else:
         problem = "asked for"
+    unreachable = _python_unreachable()
+    if unreachable:
+        raise RuntimeError(f"no sandbox: bubblewrap: {problem}; resource limits alone: {unreachable}")
     exposed = "the network, and every file this user may read"
     return Sandbox("limits", limits, f"{problem}; NOT stopped: {exposed}", hide)
+
+
+@functools.cache
+def _python_unreachable() -> str:
+    """Why the limits-only sandbox cannot work here (empty when it can), when the grader runs as root.
+
+    Root is not bound by the process limit, so the sandbox runs as a user of its own, who must be able to run
+    the grader's Python (not one under root's private home).
+    """
+    if os.getuid() != 0:
+        return ""
+    uid = Sandbox("limits").user()
+    try:
+        tried = subprocess.run([sys.executable, "-I", "-S", "-c", "pass"], user=uid, group=uid, extra_groups=[],
+                               capture_output=True, timeout=60)
+    except OSError as error:
+        tried = error
+    if isinstance(tried, OSError) or tried.returncode != 0:
+        return (f"the grader runs as root, and another user cannot run its Python ({sys.executable}): install "
+                "bubblewrap, grade as another user, or use a Python that every user may run")
+    return ""
 
 
 class MemoryWatch:
@@ -421,7 +448,7 @@ def kill_user(uid: int) -> None:
     kill = shutil.which("kill", path="/usr/bin:/bin")
     if kill:
         subprocess.run(
-            [kill, "-s", "KILL", "-1"],
+            [kill, "-9", "-1"],
             user=uid,
             group=uid,
             extra_groups=[],
