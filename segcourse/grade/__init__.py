@@ -192,15 +192,7 @@ def grade_submission(
     points = {label: float(settings.points.get(label, REGISTRY[label].points)) for label in labels}
     if notebook is None:
         verdicts = [
-            Verdict(
-                label,
-                points[label],
-                0.0,
-                False,
-                None,
-                None,
-                f"not graded: the file could not be read ({status})",
-            )
+            Verdict.ungraded(label, points[label], f"not graded: the file could not be read ({status})")
             for label in labels
         ]
         return Submission(str(path), chapter, status, detail, verdicts, seconds=time.monotonic() - started)
@@ -261,13 +253,9 @@ def grade_submission(
     submission.stopped = [line for _, run, _ in runs for line in run.stopped]
     for task in tasks:
         if task.exercise not in verdicts:
-            verdicts[task.exercise] = provisional.get(task.exercise) or Verdict(
+            verdicts[task.exercise] = provisional.get(task.exercise) or Verdict.ungraded(
                 task.exercise,
                 points[task.exercise],
-                0.0,
-                False,
-                None,
-                None,
                 f"not graded: the notebook stopped before the grader's checks ran ({counted.status})",
             )
     submission.verdicts = [verdicts[task.exercise] for task in tasks]
@@ -284,13 +272,9 @@ def _verdicts_of(run: Run, tasks: Sequence[Task], points: Mapping[str, float]) -
         if record is not None:
             got[task.exercise] = verdict_of(task, record, points[task.exercise])
         elif run.grader_timeout == index:
-            got[task.exercise] = Verdict(
+            got[task.exercise] = Verdict.ungraded(
                 task.exercise,
                 points[task.exercise],
-                0.0,
-                False,
-                None,
-                None,
                 f"not graded: the check did not finish within {task.seconds:g} s",
             )
     return got

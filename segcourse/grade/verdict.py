@@ -200,6 +200,11 @@ class Verdict:
     message: str
     borrowed: tuple[str, ...] = ()
 
+    @classmethod
+    def ungraded(cls, exercise: str, points: float, message: str) -> Verdict:
+        """The verdict of an exercise whose check did not run (or found no function): no points, and why."""
+        return cls(exercise, points, 0.0, False, None, None, message)
+
     @property
     def first_failure(self) -> str:
         failures = (
@@ -213,17 +218,13 @@ def verdict_of(task: Task, record: dict | None, points: float, why_not_run: str 
     """Judges the answers of ``record`` against the task's cases (or says why there are none)."""
     exercise = task.exercise
     if record is None:
-        return Verdict(
-            exercise, points, 0.0, False, None, None, why_not_run or "not graded: the check did not run"
-        )
+        return Verdict.ungraded(exercise, points, why_not_run or "not graded: the check did not run")
     if "missing" in record:
-        return Verdict(exercise, points, 0.0, False, None, None, f"not attempted: {record['missing']}")
+        return Verdict.ungraded(exercise, points, f"not attempted: {record['missing']}")
     answers = [answer_of(encoded) for encoded in record.get("answers", [])]
     count = len(task.visible)
     if len(answers) != count + len(task.hidden):
-        return Verdict(
-            exercise, points, 0.0, False, None, None, "not graded: the grader's cell gave an incomplete record"
-        )
+        return Verdict.ungraded(exercise, points, "not graded: the grader's cell gave an incomplete record")
     compare = task.registration.compare
     visible = judge(exercise, task.function, task.visible, answers[:count], compare)
     hidden = judge(exercise, task.function, task.hidden, answers[count:], compare, hidden=True)
