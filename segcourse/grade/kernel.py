@@ -270,21 +270,15 @@ def execute(
         try:
             client.execute(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         except CellTimeoutError:
-            if current["index"] is not None and current["index"] >= len(chosen):
-                run.grader_timeout = current["index"] - len(chosen)
+            index = current["index"]
+            if index is not None and index >= len(chosen):
+                run.grader_timeout = index - len(chosen)
             else:
-                limit = (
-                    "the notebook's total time" if time.monotonic() >= deadline - 1 else "the per-cell limit"
-                )
+                total = time.monotonic() >= deadline - 1
+                limit = "the notebook's total time" if total else "the per-cell limit"
+                cell = f"cell {numbers[index]}" if index is not None else "the kernel's start-up"
                 run.status = "timeout"
-                run.detail = (
-                    (
-                        f"cell {numbers[current['index']]} ran past {limit} ({timeout:g} s in total, "
-                        f"{cell_timeout:g} s per cell)"
-                    )
-                    if current["index"] is not None
-                    else "start-up"
-                )
+                run.detail = f"{cell} ran past {limit} ({timeout:g} s in total, {cell_timeout:g} s per cell)"
         except DeadKernelError as error:
             run.status, run.detail = "kernel-died", f"the kernel died {where()}: {error}"[:300]
         except Exception as error:  # a kernel that cannot start, a broken sandbox, ...
