@@ -8,8 +8,10 @@ root::
     python -m segcourse.book execute           # execute the .ipynb files in place, storing their outputs
     python -m segcourse.book check             # exit 1 if a pair is out of sync or a Colab cell is stale
 
-``make notebooks`` runs the first two. The repository URL lives in ``_config.yml`` (``repository.url`` and
-``repository.branch``) and nowhere else: ``sync`` writes it into the first code cell of every chapter.
+``make notebooks`` runs the first two. What the first code cell of every chapter installs follows from one
+setting, the version in ``segcourse/__init__.py`` (see ``segcourse.release``): a release installs itself from
+PyPI, a development version installs the development branch of the repository named in ``_config.yml``
+(``repository.url`` and ``repository.branch``, the one place the repository is written). ``sync`` writes it.
 """
 
 from __future__ import annotations
@@ -54,11 +56,17 @@ def read_config(root: Path) -> dict:
 
 
 def install_requirement(root: Path) -> str:
-    """The pip requirement that installs segcourse from the repository named in ``_config.yml``."""
+    """The pip requirement that the Colab cells install, from the version in ``segcourse/__init__.py``.
+
+    A release ``X.Y.Z`` installs ``segcourse==X.Y.Z`` from PyPI; a development version ``X.Y.Z.devN`` installs
+    the development branch of the repository named in ``_config.yml`` (see ``segcourse.release``).
+    """
+    from segcourse import release
+
     repository = read_config(root)["repository"]
-    url = repository["url"].rstrip("/")
-    branch = repository.get("branch", "main")
-    return f"git+{url}@{branch}"
+    return release.install_requirement(
+        release.read_version(root), repository["url"], repository.get("branch", "main")
+    )
 
 
 def colab_cell(requirement: str) -> str:
@@ -130,12 +138,16 @@ def sync(root: Path, sources: Sequence[Path] | None = None) -> list[Path]:
     return sources
 
 
-#: The kernel that ``execute(..., python=...)`` registers for another interpreter (in a temporary folder).
+#: The kernel that ``register_kernel`` (``execute(..., python=...)``) registers for another interpreter.
 OTHER_KERNEL = "segcourse-other-python"
 
 
-def _kernel_for(python: str, folder: Path) -> str:
-    """Registers a kernel running ``python`` under ``folder`` (put on JUPYTER_PATH); returns its name."""
+def register_kernel(python: str, folder: Path) -> str:
+    """Registers a kernel running ``python`` under ``folder`` (put on JUPYTER_PATH); returns its name.
+
+    The interpreter's environment needs ipykernel. ``execute`` uses it for the Colab stand-in, the Binder test
+    (tests/test_dist.py) for a fresh environment made from binder/requirements.txt.
+    """
     import json
     import os
 
@@ -164,7 +176,7 @@ def execute(paths: Sequence[Path], timeout: int = 600, python: str | None = None
 
     seconds = {}
     with tempfile.TemporaryDirectory(prefix="segcourse-kernel-") as folder:
-        kernel_name = "python3" if python is None else _kernel_for(python, Path(folder))
+        kernel_name = "python3" if python is None else register_kernel(python, Path(folder))
         for path in paths:
             notebook = nbformat.read(path, as_version=4)
             kernelspec = dict(notebook.metadata.get("kernelspec", {}))
@@ -233,6 +245,7 @@ __all__ = [
     "find_root",
     "install_requirement",
     "pair_differences",
+    "register_kernel",
     "stale_colab_cells",
     "sync",
 ]
