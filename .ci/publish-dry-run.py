@@ -90,18 +90,19 @@ def run_workflow(work: Path, origin: Path, number: int) -> Path:
 
 def check(site: Path, origin: Path) -> None:
     """The deployed layout and the pushed notebooks are what the README and the student books promise."""
-    url = "https://github.com/segcourse/segcourse"
+    colab = "colab.research.google.com/github/segcourse/segcourse/blob"
+    pages = "https://segcourse.github.io/segcourse"
     branch_files = git("ls-tree", "-r", "--name-only", "student-notebooks", cwd=origin).splitlines()
-    for folder, ref, installs in (("", f"v{RELEASE}", f"segcourse=={RELEASE}"), ("dev/", "main", f"git+{url}@main")):
+    editions = (("", f"v{RELEASE}", f"segcourse=={RELEASE}"),
+                ("dev/", "main", "git+https://github.com/segcourse/segcourse@main"))
+    for folder, ref, installs in editions:
         page = (site / folder / "book" / "02_fcn.html").read_text()
-        assert f"colab.research.google.com/github/segcourse/segcourse/blob/{ref}/book/02_fcn.ipynb" in page, folder
+        assert f"{colab}/{ref}/book/02_fcn.ipynb" in page, folder
         student_page = (site / folder / "student" / "book" / "02_fcn.html").read_text()
-        link = f"colab.research.google.com/github/segcourse/segcourse/blob/student-notebooks/{ref}/book/02_fcn.ipynb"
-        assert link in student_page, folder
+        assert f"{colab}/student-notebooks/{ref}/book/02_fcn.ipynb" in student_page, folder
         notebook = git("show", f"student-notebooks:{ref}/book/02_fcn.ipynb", cwd=origin)
         assert f'\\"{installs}\\"' in notebook and '"edition": "student"' in notebook, (ref, installs)
-        assert f'<link rel="canonical" href="https://segcourse.github.io/segcourse/{folder}student/book/02_fcn' \
-            in student_page
+        assert f'<link rel="canonical" href="{pages}/{folder}student/book/02_fcn.html"' in student_page
         print(f"ok: {folder or '/'} ({ref}): book, student book, student notebooks installing {installs}")
     assert {f.split("/")[0] for f in branch_files} == {f"v{RELEASE}", "main"}, branch_files
     assert "url=book/intro.html" in (site / "index.html").read_text()  # the release's own redirect
@@ -115,7 +116,7 @@ def main() -> int:
     work = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="publish-dry-run-"))
     work.mkdir(parents=True, exist_ok=True)
     origin = work / "origin.git"
-    subprocess.run(["git", "init", "--quiet", "--bare", str(origin)], check=True)
+    subprocess.run(["git", "init", "--quiet", "--bare", "--initial-branch", "main", str(origin)], check=True)
     subprocess.run(["git", "push", "--quiet", str(origin), "HEAD:refs/heads/main"], cwd=ROOT, check=True)
     maintainer = work / "maintainer"
     subprocess.run(["git", "clone", "--quiet", str(origin), str(maintainer)], check=True)

@@ -125,8 +125,14 @@ def sync(root: Path, sources: Sequence[Path] | None = None) -> list[Path]:
         if not first.source.startswith(COLAB_MARKER):
             raise ValueError(f"{md_path}: the first code cell must be the Colab set-up cell")
         if first.source != cell:
-            first.source = cell
-            jupytext.write(notebook, md_path, fmt="md:myst")
+            text = md_path.read_text(encoding="utf-8")
+            if text.count(first.source) == 1:
+                # Only the cell's lines change (a release commit shows just its install line); writing the
+                # notebook back through jupytext would also normalise the rest of the file.
+                md_path.write_text(text.replace(first.source, cell), encoding="utf-8")
+            else:
+                first.source = cell
+                jupytext.write(notebook, md_path, fmt="md:myst")
         ipynb_path = md_path.with_suffix(".ipynb")
         if ipynb_path.exists():
             # Keep the stored outputs of unchanged cells (jupytext --update).

@@ -235,10 +235,11 @@ def test_cut_release(tmp_path):
     assert git(root, "show", "v0.4.0:segcourse/__init__.py").count('__version__ = "0.4.0"') == 1
     assert release.read_version(root) == Version.parse("0.4.1.dev0")
     assert git(root, "status", "--porcelain") == ""
-    # Only the version and the Colab cells changed.
-    assert git(root, "diff", "--name-only", "HEAD~2", "v0.4.0").splitlines() == [
-        "book/00_introduction.ipynb", "book/00_introduction.md", "book/01_sliding_window.ipynb",
-        "book/01_sliding_window.md", "segcourse/__init__.py"]
+    # Only the version and the install line of each Colab cell changed.
+    assert git(root, "diff", "--numstat", "HEAD~2", "v0.4.0").splitlines() == [
+        f"1\t1\t{path}" for path in ("book/00_introduction.ipynb", "book/00_introduction.md",
+                                     "book/01_sliding_window.ipynb", "book/01_sliding_window.md",
+                                     "segcourse/__init__.py")]
 
     # The release workflow's check: right at the tag, wrong elsewhere.
     git(root, "checkout", "--quiet", "v0.4.0")
