@@ -157,8 +157,8 @@ dist: $(VENV)/.installed
 	$(BIN)/python -m build --outdir dist .
 	$(BIN)/twine check --strict dist/*
 
-# What a maintainer and a Binder user install, in fresh virtual environments (tests/test_dist.py, a few
-# minutes: TensorFlow comes from pip's cache): the sdist and wheel build and pass twine; Binder's requirements
+# What a maintainer and a Binder user install, in a fresh virtual environment (tests/test_dist.py, minutes:
+# TensorFlow is installed afresh): the sdist and wheel build and pass twine; Binder's requirements
 # (binder/requirements.txt, from the repository root, as repo2docker installs them) give an environment in
 # which the introduction executes; the wheel installs there and `segcourse info` runs.
 dist-check: $(VENV)/.installed
@@ -172,11 +172,11 @@ release: $(VENV)/.installed
 
 # The published site, as the publish workflow lays it out (it runs this for the newest release and for main
 # into the same SITE): this checkout's book and student book under SITE, and its student notebooks under
-# NOTEBOOKS/<ref>/book (the student-notebooks branch). See segcourse/release.py.
+# STUDENT_NOTEBOOKS/<ref>/book (the student-notebooks branch). See segcourse/release.py.
 SITE ?= _build/site
-NOTEBOOKS ?= _build/student-notebooks
+STUDENT_NOTEBOOKS ?= _build/student-notebooks
 site: book book-student
-	$(BIN)/python -m segcourse.release site "$(SITE)" "$(NOTEBOOKS)"
+	$(BIN)/python -m segcourse.release site "$(SITE)" "$(STUDENT_NOTEBOOKS)"
 
 sync: $(VENV)/.installed
 	$(BIN)/python -m segcourse.book sync
