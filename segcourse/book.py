@@ -22,8 +22,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-#: The variable that overrides where the Colab cell installs segcourse from (a pip requirement: a local
-#: checkout's path, a wheel, or a git URL). Tests use it to install from the local checkout.
+#: The variable that overrides where the Colab cell installs segcourse from, a pip requirement such as a local
+#: checkout's path, a wheel or a git URL. Tests use it to install from the local checkout.
 SOURCE_VARIABLE = "SEGCOURSE_SOURCE"
 
 COLAB_MARKER = "# Colab set-up"
@@ -183,9 +183,9 @@ def execute(paths: Sequence[Path], timeout: int = 600, python: str | None = None
 
 #: Characters of code a line may hold so that it shows without a horizontal scroll bar in the book's column
 #: (measured in Chromium on the built book at 1024x768 and 1280x900; tests/test_book_browser.py checks it).
-CODE_WIDTH = 80
+CODE_WIDTH = 79
 
-#: Lines a visible code cell may have: longer plumbing goes into the package or is collapsed (hide-input).
+#: The most lines a visible code cell may have (longer plumbing goes into the package or is collapsed).
 VISIBLE_CELL_LINES = 25
 
 _HIDDEN_TAGS = {"hide-input", "remove-input", "hide-cell", "remove-cell"}

@@ -103,7 +103,7 @@ class Animation:
 
     @property
     def id(self) -> str:
-        """The player's element id: a digest of the frames, so the same frames give the same HTML."""
+        """A digest of the frames, used as the player's element id (the same frames give the same HTML)."""
         digest = hashlib.sha1(b"".join(self.frames) + repr((self.fps, self.alt)).encode()).hexdigest()
         return f"segcourse-animation-{digest[:12]}"
 
