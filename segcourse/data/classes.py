@@ -22,7 +22,7 @@ CLASS_NAMES: tuple[str, ...] = (
 )
 NUM_CLASSES: int = len(CLASS_NAMES)
 
-#: Label of unlabelled pixels: losses and metrics ignore it.
+#: The label of unlabelled pixels, which losses and metrics ignore.
 VOID: int = 255
 
 #: One RGB colour (uint8) per class, from the Okabe-Ito colour-blind-safe palette where possible.

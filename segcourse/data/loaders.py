@@ -12,8 +12,8 @@ from PIL import Image
 from segcourse._validate import check_choice, check_size
 from segcourse.data.classes import CAMVID_VOID_VALUE, VOID
 
-#: The image dtypes the real-data loaders can return: float32 in [0, 1], or uint8 in 0-255 (a quarter of the
-#: memory; ``make_dataset`` and ``metrics.evaluate`` scale uint8 images to [0, 1] a batch at a time).
+#: The image dtypes the real-data loaders can return, float32 in [0, 1] or uint8 in 0-255 (a quarter of the
+#: memory, and ``make_dataset`` and ``metrics.evaluate`` scale uint8 images to [0, 1] a batch at a time).
 IMAGE_DTYPES: tuple[str, ...] = ("float32", "uint8")
 
 

@@ -9,7 +9,7 @@ import numpy as np
 from segcourse._validate import check_positive_int
 from segcourse.data.classes import NUM_CLASSES, VOID
 
-#: Smallest height and width of a synthetic scene: below it, poles, windows and people have no room.
+#: The smallest height and width of a synthetic scene (below it, poles, windows and people have no room).
 MIN_SCENE_SIZE: int = 64
 
 _SKY, _BUILDING, _POLE, _ROAD, _SIDEWALK, _VEGETATION, _CAR, _PEDESTRIAN = range(NUM_CLASSES)
