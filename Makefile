@@ -94,10 +94,12 @@ clean-colab:
 # segcourse before each notebook, fails if it is importable then, and checks that the first cell installed it.
 # PYTHONPATH is dropped so that nothing but that install can make segcourse importable. pip builds the
 # checkout in place, in build/: removed first, so that no stale module from an earlier build gets packaged.
+# CHAPTERS="03_unpooling 05_segnet" runs only those.
+NOTEBOOKS = $(if $(CHAPTERS),$(addprefix book/,$(addsuffix .ipynb,$(CHAPTERS))),book)
 nbval: $(COLAB_VENV)/.created
 	rm -rf build
 	env -u PYTHONPATH SEGCOURSE_SOURCE="$(CURDIR)" $(COLAB_BIN)/pytest -p colab_nbval \
-	  --nbval --nbval-current-env book \
+	  --nbval --nbval-current-env $(NOTEBOOKS) \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 600
 
 book: $(VENV)/.installed

@@ -7,6 +7,8 @@ root::
     python -m segcourse.book sync              # rewrite the Colab cells from _config.yml, update the .ipynb
     python -m segcourse.book execute           # execute the .ipynb files in place, storing their outputs
     python -m segcourse.book check             # exit 1 if a pair is out of sync or a Colab cell is stale
+    python -m segcourse.book format [NN_name]  # format the code cells with ruff to fit the book's column
+    python -m segcourse.book pages [NN_name]   # list what keeps a chapter from reading like a page (exit 1)
 
 ``make notebooks`` runs the first two. What the first code cell of every chapter installs follows from one
 setting, the version in ``segcourse/__init__.py`` (see ``segcourse.release``): a release installs itself from
@@ -22,8 +24,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-#: The variable that overrides where the Colab cell installs segcourse from (a pip requirement: a local
-#: checkout's path, a wheel, or a git URL). Tests use it to install from the local checkout.
+#: The variable that overrides where the Colab cell installs segcourse from, a pip requirement such as a local
+#: checkout's path, a wheel or a git URL. Tests use it to install from the local checkout.
 SOURCE_VARIABLE = "SEGCOURSE_SOURCE"
 
 COLAB_MARKER = "# Colab set-up"
@@ -197,6 +199,110 @@ def execute(paths: Sequence[Path], timeout: int = 600, python: str | None = None
     return seconds
 
 
+#: Characters of code a line may hold so that it shows without a horizontal scroll bar in the book's column
+#: (measured in Chromium on the built book at 1024x768 and 1280x900; tests/test_book_browser.py checks it).
+CODE_WIDTH = 79
+
+#: The most lines a visible code cell may have (longer plumbing goes into the package or is collapsed).
+VISIBLE_CELL_LINES = 25
+
+_HIDDEN_TAGS = {"hide-input", "remove-input", "hide-cell", "remove-cell"}
+
+
+def format_code(source: str, width: int = CODE_WIDTH) -> str:
+    """``source`` formatted by ruff at ``width`` characters a line (unchanged if it holds IPython magics)."""
+    import subprocess
+
+    if any(line.lstrip().startswith(("%", "!")) for line in source.splitlines()):
+        return source
+    command = [sys.executable, "-m", "ruff", "format", "--line-length", str(width)]
+    done = subprocess.run(
+        [*command, "--stdin-filename", "cell.py", "-"],
+        input=source,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise ValueError(f"ruff could not format this cell:\n{source[:200]}\n{done.stderr}")
+    return done.stdout.rstrip("\n")
+
+
+def format_chapters(sources: Sequence[Path], width: int = CODE_WIDTH) -> list[Path]:
+    """Formats the code cells of chapter ``.md`` files with ruff at ``width``; returns the files it changed.
+
+    The Colab set-up cell is left as ``sync`` writes it. Run ``sync`` afterwards to update the ``.ipynb``
+    (cells whose code changed lose their outputs until the chapter is executed again).
+    """
+    import jupytext
+
+    changed = []
+    for md_path in sources:
+        notebook = jupytext.read(md_path)
+        touched = False
+        for cell in notebook.cells:
+            if cell.cell_type != "code" or cell.source.startswith(COLAB_MARKER):
+                continue
+            formatted = format_code(cell.source, width)
+            if formatted != cell.source:
+                cell.source = formatted
+                touched = True
+        if touched:
+            jupytext.write(notebook, md_path, fmt="md:myst")
+            changed.append(md_path)
+    return changed
+
+
+def _visible(cell) -> bool:
+    return not _HIDDEN_TAGS & set(cell.metadata.get("tags", []))
+
+
+def _image_outputs(cell) -> int:
+    return sum(1 for output in cell.get("outputs", []) if "image/png" in output.get("data", {}))
+
+
+def page_problems(md_path: Path, width: int = CODE_WIDTH) -> list[str]:
+    """What keeps a chapter from reading like a textbook page, found in its ``.md`` and executed ``.ipynb``.
+
+    - a code line longer than ``width`` (it would scroll sideways in the book's column);
+    - a visible code cell longer than ``VISIBLE_CELL_LINES`` lines;
+    - a printed output line longer than ``width`` (results wider than the column belong in a table);
+    - a figure output without a numbered caption and a name (``mystnb.figure.caption`` and ``.name``) or
+      without alternative text (``mystnb.image.alt``), or more than one figure in a cell.
+    """
+    import nbformat
+
+    problems = []
+    notebook = nbformat.read(md_path.with_suffix(".ipynb"), as_version=4)
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    for number, cell in enumerate(code_cells):
+        where = f"{md_path.name} code cell {number}"
+        lines = cell.source.splitlines()
+        for line in lines:
+            if len(line) > width:
+                problems.append(f"{where}: code line of {len(line)} characters: {line.strip()[:50]!r}")
+        if _visible(cell) and len(lines) > VISIBLE_CELL_LINES:
+            problems.append(f"{where}: {len(lines)} visible lines (at most {VISIBLE_CELL_LINES})")
+        for output in cell.get("outputs", []):
+            text = output.get("text") or output.get("data", {}).get("text/plain", "")
+            if "text/html" in output.get("data", {}):
+                continue  # shown as HTML (a table), which the browser tests check
+            for line in str(text).splitlines():
+                if len(line) > width:
+                    problems.append(f"{where}: output line of {len(line)} characters: {line.strip()[:50]!r}")
+        images = _image_outputs(cell)
+        if images:
+            options = cell.metadata.get("mystnb", {})
+            figure, image = options.get("figure", {}), options.get("image", {})
+            if images > 1:
+                problems.append(f"{where}: {images} figures in one cell (one figure, one caption)")
+            if not figure.get("caption") or not figure.get("name"):
+                problems.append(f"{where}: figure without a caption and a name (mystnb.figure)")
+            if not image.get("alt"):
+                problems.append(f"{where}: figure without alternative text (mystnb.image.alt)")
+    return problems
+
+
 def stale_colab_cells(root: Path) -> list[str]:
     """Chapters whose .md or .ipynb Colab cell does not match ``_config.yml``."""
     import jupytext
@@ -213,7 +319,7 @@ def stale_colab_cells(root: Path) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line of ``python -m segcourse.book``."""
     parser = argparse.ArgumentParser(prog="python -m segcourse.book", description=__doc__.split("\n")[0])
-    parser.add_argument("action", choices=("sync", "execute", "check"))
+    parser.add_argument("action", choices=("sync", "execute", "check", "format", "pages"))
     parser.add_argument("chapters", nargs="*", help="chapter names or paths (default: all)")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per cell when executing")
     parser.add_argument("--python", help="interpreter of the kernel that executes (default: this one)")
@@ -231,6 +337,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"synced {len(sources)} chapter pair(s)")
     elif args.action == "execute":
         execute([s.with_suffix(".ipynb") for s in sources], timeout=args.timeout, python=args.python)
+    elif args.action == "format":
+        changed = format_chapters(sources)
+        print(f"formatted {len(changed)} chapter(s) at {CODE_WIDTH} characters: run `make sync`, then execute")
+    elif args.action == "pages":
+        problems = [problem for source in sources for problem in page_problems(source)]
+        print("\n".join(problems) or f"{len(sources)} chapter page(s) without problems")
+        return 1 if problems else 0
     else:
         problems = stale_colab_cells(root)
         problems += [f"{s.name}: {d}" for s in sources for d in pair_differences(s)]
@@ -244,7 +357,12 @@ if __name__ == "__main__":
 
 
 __all__ = [
+    "CODE_WIDTH",
     "SOURCE_VARIABLE",
+    "VISIBLE_CELL_LINES",
+    "format_chapters",
+    "format_code",
+    "page_problems",
     "chapter_sources",
     "colab_cell",
     "execute",
