@@ -7,9 +7,13 @@ root::
     python -m segcourse.book sync              # rewrite the Colab cells from _config.yml, update the .ipynb
     python -m segcourse.book execute           # execute the .ipynb files in place, storing their outputs
     python -m segcourse.book check             # exit 1 if a pair is out of sync or a Colab cell is stale
+    python -m segcourse.book format [NN_name]  # format the code cells with ruff to fit the book's column
+    python -m segcourse.book pages [NN_name]   # list what keeps a chapter from reading like a page (exit 1)
 
-``make notebooks`` runs the first two. The repository URL lives in ``_config.yml`` (``repository.url`` and
-``repository.branch``) and nowhere else: ``sync`` writes it into the first code cell of every chapter.
+``make notebooks`` runs the first two. What the first code cell of every chapter installs follows from one
+setting, the version in ``segcourse/__init__.py`` (see ``segcourse.release``): a release installs itself from
+PyPI, a development version installs the development branch of the repository named in ``_config.yml``
+(``repository.url`` and ``repository.branch``, the one place the repository is written). ``sync`` writes it.
 """
 
 from __future__ import annotations
@@ -20,8 +24,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-#: The variable that overrides where the Colab cell installs segcourse from (a pip requirement: a local
-#: checkout's path, a wheel, or a git URL). Tests use it to install from the local checkout.
+#: The variable that overrides where the Colab cell installs segcourse from, a pip requirement such as a local
+#: checkout's path, a wheel or a git URL. Tests use it to install from the local checkout.
 SOURCE_VARIABLE = "SEGCOURSE_SOURCE"
 
 COLAB_MARKER = "# Colab set-up"
@@ -54,11 +58,17 @@ def read_config(root: Path) -> dict:
 
 
 def install_requirement(root: Path) -> str:
-    """The pip requirement that installs segcourse from the repository named in ``_config.yml``."""
+    """The pip requirement that the Colab cells install, from the version in ``segcourse/__init__.py``.
+
+    A release ``X.Y.Z`` installs ``segcourse==X.Y.Z`` from PyPI; a development version ``X.Y.Z.devN`` installs
+    the development branch of the repository named in ``_config.yml`` (see ``segcourse.release``).
+    """
+    from segcourse import release
+
     repository = read_config(root)["repository"]
-    url = repository["url"].rstrip("/")
-    branch = repository.get("branch", "main")
-    return f"git+{url}@{branch}"
+    return release.install_requirement(
+        release.read_version(root), repository["url"], repository.get("branch", "main")
+    )
 
 
 def colab_cell(requirement: str) -> str:
@@ -117,8 +127,14 @@ def sync(root: Path, sources: Sequence[Path] | None = None) -> list[Path]:
         if not first.source.startswith(COLAB_MARKER):
             raise ValueError(f"{md_path}: the first code cell must be the Colab set-up cell")
         if first.source != cell:
-            first.source = cell
-            jupytext.write(notebook, md_path, fmt="md:myst")
+            text = md_path.read_text(encoding="utf-8")
+            if text.count(first.source) == 1:
+                # Only the cell's lines change (a release commit shows just its install line); writing the
+                # notebook back through jupytext would also normalise the rest of the file.
+                md_path.write_text(text.replace(first.source, cell), encoding="utf-8")
+            else:
+                first.source = cell
+                jupytext.write(notebook, md_path, fmt="md:myst")
         ipynb_path = md_path.with_suffix(".ipynb")
         if ipynb_path.exists():
             # Keep the stored outputs of unchanged cells (jupytext --update).
@@ -130,12 +146,16 @@ def sync(root: Path, sources: Sequence[Path] | None = None) -> list[Path]:
     return sources
 
 
-#: The kernel that ``execute(..., python=...)`` registers for another interpreter (in a temporary folder).
+#: The kernel that ``register_kernel`` (``execute(..., python=...)``) registers for another interpreter.
 OTHER_KERNEL = "segcourse-other-python"
 
 
-def _kernel_for(python: str, folder: Path) -> str:
-    """Registers a kernel running ``python`` under ``folder`` (put on JUPYTER_PATH); returns its name."""
+def register_kernel(python: str, folder: Path) -> str:
+    """Registers a kernel running ``python`` under ``folder`` (put on JUPYTER_PATH); returns its name.
+
+    The interpreter's environment needs ipykernel. ``execute`` uses it for the Colab stand-in, the Binder test
+    (tests/test_dist.py) for a fresh environment made from binder/requirements.txt.
+    """
     import json
     import os
 
@@ -164,7 +184,7 @@ def execute(paths: Sequence[Path], timeout: int = 600, python: str | None = None
 
     seconds = {}
     with tempfile.TemporaryDirectory(prefix="segcourse-kernel-") as folder:
-        kernel_name = "python3" if python is None else _kernel_for(python, Path(folder))
+        kernel_name = "python3" if python is None else register_kernel(python, Path(folder))
         for path in paths:
             notebook = nbformat.read(path, as_version=4)
             kernelspec = dict(notebook.metadata.get("kernelspec", {}))
@@ -177,6 +197,110 @@ def execute(paths: Sequence[Path], timeout: int = 600, python: str | None = None
             nbformat.write(notebook, path)
             print(f"executed {path.name} in {seconds[path.stem]:.1f} s")
     return seconds
+
+
+#: Characters of code a line may hold so that it shows without a horizontal scroll bar in the book's column
+#: (measured in Chromium on the built book at 1024x768 and 1280x900; tests/test_book_browser.py checks it).
+CODE_WIDTH = 79
+
+#: The most lines a visible code cell may have (longer plumbing goes into the package or is collapsed).
+VISIBLE_CELL_LINES = 25
+
+_HIDDEN_TAGS = {"hide-input", "remove-input", "hide-cell", "remove-cell"}
+
+
+def format_code(source: str, width: int = CODE_WIDTH) -> str:
+    """``source`` formatted by ruff at ``width`` characters a line (unchanged if it holds IPython magics)."""
+    import subprocess
+
+    if any(line.lstrip().startswith(("%", "!")) for line in source.splitlines()):
+        return source
+    command = [sys.executable, "-m", "ruff", "format", "--line-length", str(width)]
+    done = subprocess.run(
+        [*command, "--stdin-filename", "cell.py", "-"],
+        input=source,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise ValueError(f"ruff could not format this cell:\n{source[:200]}\n{done.stderr}")
+    return done.stdout.rstrip("\n")
+
+
+def format_chapters(sources: Sequence[Path], width: int = CODE_WIDTH) -> list[Path]:
+    """Formats the code cells of chapter ``.md`` files with ruff at ``width``; returns the files it changed.
+
+    The Colab set-up cell is left as ``sync`` writes it. Run ``sync`` afterwards to update the ``.ipynb``
+    (cells whose code changed lose their outputs until the chapter is executed again).
+    """
+    import jupytext
+
+    changed = []
+    for md_path in sources:
+        notebook = jupytext.read(md_path)
+        touched = False
+        for cell in notebook.cells:
+            if cell.cell_type != "code" or cell.source.startswith(COLAB_MARKER):
+                continue
+            formatted = format_code(cell.source, width)
+            if formatted != cell.source:
+                cell.source = formatted
+                touched = True
+        if touched:
+            jupytext.write(notebook, md_path, fmt="md:myst")
+            changed.append(md_path)
+    return changed
+
+
+def _visible(cell) -> bool:
+    return not _HIDDEN_TAGS & set(cell.metadata.get("tags", []))
+
+
+def _image_outputs(cell) -> int:
+    return sum(1 for output in cell.get("outputs", []) if "image/png" in output.get("data", {}))
+
+
+def page_problems(md_path: Path, width: int = CODE_WIDTH) -> list[str]:
+    """What keeps a chapter from reading like a textbook page, found in its ``.md`` and executed ``.ipynb``.
+
+    - a code line longer than ``width`` (it would scroll sideways in the book's column);
+    - a visible code cell longer than ``VISIBLE_CELL_LINES`` lines;
+    - a printed output line longer than ``width`` (results wider than the column belong in a table);
+    - a figure output without a numbered caption and a name (``mystnb.figure.caption`` and ``.name``) or
+      without alternative text (``mystnb.image.alt``), or more than one figure in a cell.
+    """
+    import nbformat
+
+    problems = []
+    notebook = nbformat.read(md_path.with_suffix(".ipynb"), as_version=4)
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    for number, cell in enumerate(code_cells):
+        where = f"{md_path.name} code cell {number}"
+        lines = cell.source.splitlines()
+        for line in lines:
+            if len(line) > width:
+                problems.append(f"{where}: code line of {len(line)} characters: {line.strip()[:50]!r}")
+        if _visible(cell) and len(lines) > VISIBLE_CELL_LINES:
+            problems.append(f"{where}: {len(lines)} visible lines (at most {VISIBLE_CELL_LINES})")
+        for output in cell.get("outputs", []):
+            text = output.get("text") or output.get("data", {}).get("text/plain", "")
+            if "text/html" in output.get("data", {}):
+                continue  # shown as HTML (a table), which the browser tests check
+            for line in str(text).splitlines():
+                if len(line) > width:
+                    problems.append(f"{where}: output line of {len(line)} characters: {line.strip()[:50]!r}")
+        images = _image_outputs(cell)
+        if images:
+            options = cell.metadata.get("mystnb", {})
+            figure, image = options.get("figure", {}), options.get("image", {})
+            if images > 1:
+                problems.append(f"{where}: {images} figures in one cell (one figure, one caption)")
+            if not figure.get("caption") or not figure.get("name"):
+                problems.append(f"{where}: figure without a caption and a name (mystnb.figure)")
+            if not image.get("alt"):
+                problems.append(f"{where}: figure without alternative text (mystnb.image.alt)")
+    return problems
 
 
 def stale_colab_cells(root: Path) -> list[str]:
@@ -195,7 +319,7 @@ def stale_colab_cells(root: Path) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line of ``python -m segcourse.book``."""
     parser = argparse.ArgumentParser(prog="python -m segcourse.book", description=__doc__.split("\n")[0])
-    parser.add_argument("action", choices=("sync", "execute", "check"))
+    parser.add_argument("action", choices=("sync", "execute", "check", "format", "pages"))
     parser.add_argument("chapters", nargs="*", help="chapter names or paths (default: all)")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per cell when executing")
     parser.add_argument("--python", help="interpreter of the kernel that executes (default: this one)")
@@ -213,6 +337,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"synced {len(sources)} chapter pair(s)")
     elif args.action == "execute":
         execute([s.with_suffix(".ipynb") for s in sources], timeout=args.timeout, python=args.python)
+    elif args.action == "format":
+        changed = format_chapters(sources)
+        print(f"formatted {len(changed)} chapter(s) at {CODE_WIDTH} characters: run `make sync`, then execute")
+    elif args.action == "pages":
+        problems = [problem for source in sources for problem in page_problems(source)]
+        print("\n".join(problems) or f"{len(sources)} chapter page(s) without problems")
+        return 1 if problems else 0
     else:
         problems = stale_colab_cells(root)
         problems += [f"{s.name}: {d}" for s in sources for d in pair_differences(s)]
@@ -226,13 +357,19 @@ if __name__ == "__main__":
 
 
 __all__ = [
+    "CODE_WIDTH",
     "SOURCE_VARIABLE",
+    "VISIBLE_CELL_LINES",
+    "format_chapters",
+    "format_code",
+    "page_problems",
     "chapter_sources",
     "colab_cell",
     "execute",
     "find_root",
     "install_requirement",
     "pair_differences",
+    "register_kernel",
     "stale_colab_cells",
     "sync",
 ]

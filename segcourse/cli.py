@@ -65,11 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--book", action="store_true",
         help="write the sources of a book without solutions instead (build: jupyter-book build OUT_DIR)",
     )
-    student.add_argument(
-        "--pin", metavar="RELEASE",
-        help="a release of segcourse (a tag, e.g. v0.1.0) that the notebooks install in Colab, instead of the "
-        "branch in _config.yml",
-    )
+
 
     grade = commands.add_parser(
         "grade",
@@ -176,20 +172,23 @@ def run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_student(out_dir: str, as_book: bool, pin: str | None = None) -> int:
+def run_student(out_dir: str, as_book: bool) -> int:
     """``segcourse student``: writes the student notebooks (or the student book's sources)."""
-    from segcourse import student
+    from segcourse import book, release, student
 
     try:
+        version = release.read_version(book.find_root())
+        if not version.is_release:
+            print(f"segcourse student: warning: this checkout is development version {version}; its notebooks "
+                  "install segcourse from the development branch, which changes under your students. For a "
+                  "class, hand out from a release: `git checkout vX.Y.Z` first (see the Instructor guide).",
+                  file=sys.stderr)
         if as_book:
             print(f"wrote the sources of the student book to {student.write_student_book(out_dir)}")
             print(f"build it with: jupyter-book build {out_dir}")
         else:
-            for path in student.write_student_edition(out_dir, pin=pin):
+            for path in student.write_student_edition(out_dir):
                 print(f"wrote {path}")
-            if pin is None:
-                print("note: these notebooks install segcourse from the repository's branch, which changes; "
-                      "pass --pin RELEASE (e.g. --pin v0.1.0) for the release you grade with")
     except (FileNotFoundError, ValueError) as error:  # not in the course repository; a malformed chapter
         print(f"segcourse student: {error}", file=sys.stderr)
         return 1
@@ -278,7 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\n".join(info_lines()))
         return 0
     if args.command == "student":
-        return run_student(args.out_dir, args.book, args.pin)
+        return run_student(args.out_dir, args.book)
     if args.command == "grade":
         return run_grade(args)
     if args.command == "bench":

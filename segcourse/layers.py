@@ -280,11 +280,11 @@ class MaxPoolingWithIndices2D(keras.layers.Layer):
 
     Splits the input into non-overlapping windows of `pool_size` (the stride equals the pool size),
     and returns for every window and channel both the maximum and its position inside the window,
-    counted in row-major order: for a 2x2 window the positions are
-    ```
-    0 1
-    2 3
-    ```
+    counted in row-major order: for a 2x2 window the positions are::
+
+        0 1
+        2 3
+
     When several values in a window tie for the maximum, the first in row-major order is chosen.
     The gradient of `pooled` flows to that one position only, the one the indices name, as with
     `MaxPooling2D` (which also picks the first maximum).

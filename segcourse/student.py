@@ -16,9 +16,10 @@ Conventions of a chapter's exercises (``book/NN_name.md``), which this module re
   verdict), and it reports "NOT YET" without stopping the notebook while the stub is unanswered.
 
 Every other kept cell keeps its outputs. The student notebook records its chapter in its metadata
-(``metadata.segcourse.chapter``), which ``segcourse grade`` reads. With a ``pin`` (a release tag), its Colab
-cell installs that release of segcourse instead of the branch named in ``_config.yml``: a class should work
-against the release its grader runs, not against a moving ``main``.
+(``metadata.segcourse.chapter``), which ``segcourse grade`` reads, and the release of the course it was made
+from (``metadata.segcourse.made_from``: version, whether it is a release, git ref and commit). Its first cell
+installs that release in Colab: hand out from a release (``git checkout vX.Y.Z``), so that the notebooks and
+the package they install stay the same all term.
 
 Command line: ``segcourse student OUT_DIR`` writes the student edition of every chapter notebook;
 ``segcourse student --book OUT_DIR`` writes a copy of the book's sources with those notebooks, which
@@ -30,12 +31,13 @@ from __future__ import annotations
 import copy
 import re
 import shutil
+import subprocess
 import textwrap
 from pathlib import Path
 
 import nbformat
 
-from segcourse import book
+from segcourse import book, release
 
 BEGIN_MARKER = "### BEGIN SOLUTION"
 END_MARKER = "### END SOLUTION"
@@ -161,7 +163,7 @@ def _strip_solutions(source: str, open_label: str | None) -> tuple[str, str | No
 
 
 def make_student_edition(
-    notebook: nbformat.NotebookNode, chapter: str | None = None, requirement: str | None = None
+    notebook: nbformat.NotebookNode, chapter: str | None = None, made_from: dict | None = None
 ) -> nbformat.NotebookNode:
     """The student edition of a chapter notebook (a new notebook; the argument is left unchanged).
 
@@ -171,8 +173,8 @@ def make_student_edition(
     Args:
         notebook: an nbformat v4 notebook, e.g. ``nbformat.read("book/00_introduction.ipynb", 4)``.
         chapter: the chapter's name (``"00_introduction"``), recorded in ``metadata.segcourse.chapter``.
-        requirement: the pip requirement its Colab cell installs (``pinned_requirement``); default: the
-            chapter's own cell, unchanged.
+        made_from: the release it is made from (``release_record(root)``), recorded in
+            ``metadata.segcourse.made_from``.
 
     Returns:
         The student notebook.
@@ -204,15 +206,31 @@ def make_student_edition(
     if open_label is not None:
         raise ValueError(f"the solution of {open_label} has no solution-end")
     student.cells = cells
-    if requirement is not None:
-        colab = book.first_code_cell(student)
-        if not colab.source.startswith(book.COLAB_MARKER):
-            raise ValueError("the first code cell is not the Colab set-up cell: cannot pin segcourse")
-        colab.source = book.colab_cell(requirement)
     # No jupytext pairing: opening the student notebook must not write a .md with the stubs next to it.
     student.metadata.get("jupytext", {}).pop("formats", None)
-    student.metadata["segcourse"] = {"edition": "student", **({"chapter": chapter} if chapter else {})}
+    student.metadata["segcourse"] = {
+        "edition": "student",
+        **({"chapter": chapter} if chapter else {}),
+        **({"made_from": made_from} if made_from else {}),
+    }
     return student
+
+
+def release_record(root: Path) -> dict:
+    """The release of the course at ``root``: what ``segcourse student`` records in every notebook.
+
+    Returns:
+        ``{"version": "0.2.0", "release": True, "ref": "v0.2.0", "commit": "<sha of HEAD>"}``; ``release`` is
+        False for a development version (whose ref is the development branch), and ``commit`` is absent
+        outside a git checkout.
+    """
+    version = release.read_version(root)
+    branch = book.read_config(root)["repository"].get("branch", "main")
+    record = {"version": str(version), "release": version.is_release, "ref": release.git_ref(version, branch)}
+    done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True)
+    if done.returncode == 0:
+        record["commit"] = done.stdout.strip()
+    return record
 
 
 def solution_code(notebook: nbformat.NotebookNode) -> list[str]:
@@ -240,56 +258,43 @@ def chapter_notebooks(root: Path) -> list[Path]:
     return notebooks
 
 
-def pinned_requirement(root: Path, release: str) -> str:
-    """The pip requirement that installs the release (a tag such as ``v0.1.0``) of the course's repository.
-
-    Raises:
-        ValueError: for a release that is not a plain tag or commit name.
-    """
-    if not re.fullmatch(r"[A-Za-z0-9][\w.+-]*", release or ""):
-        raise ValueError(f"`release` must be a tag or commit of the repository, e.g. 'v0.1.0'; got {release!r}")
-    url = book.read_config(root)["repository"]["url"].rstrip("/")
-    return f"git+{url}@{release}"
-
-
-def write_student_edition(
-    out_dir: Path | str, root: Path | str | None = None, pin: str | None = None
-) -> list[Path]:
+def write_student_edition(out_dir: Path | str, root: Path | str | None = None) -> list[Path]:
     """Writes the student edition of every chapter notebook into ``out_dir``.
 
     Args:
         out_dir: the folder to write to (created if needed); notebooks keep their names.
         root: the repository root (default: found from the current folder).
-        pin: a release of segcourse (a tag, e.g. ``"v0.1.0"``) for the notebooks to install in Colab; default:
-            the branch of ``_config.yml`` (``main``), which changes under the students' feet.
 
     Returns:
         The paths written.
     """
     root = Path(root) if root else book.find_root()
-    requirement = pinned_requirement(root, pin) if pin is not None else None
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    origin = release_record(root)
     written = []
     for path in chapter_notebooks(root):
-        notebook = nbformat.read(path, as_version=4)
-        student = make_student_edition(notebook, chapter=path.stem, requirement=requirement)
+        student = make_student_edition(nbformat.read(path, as_version=4), chapter=path.stem, made_from=origin)
         nbformat.write(student, out_dir / path.name)
         written.append(out_dir / path.name)
     return written
 
 
 def student_book_config(config: dict) -> dict:
-    """The ``_config.yml`` of the student book: the same, titled as such, without Colab and Binder buttons.
+    """The ``_config.yml`` of the student book: the same, titled so, with Colab buttons on student notebooks.
 
-    The launch buttons open the notebooks of the repository, which hold the solutions; the download
-    button, which serves the page's own (student) notebook, stays.
+    ``segcourse_edition: student`` makes the extension ``segcourse.release`` point the Colab buttons at the
+    student notebooks that the publish workflow writes to ``release.STUDENT_BRANCH`` (in the folder of the
+    release, or of the development branch) and publish the book under ``student/``. The Binder and JupyterHub
+    buttons, which would open the repository and its solutions, are removed; the download button serves the
+    page's own (student) notebook.
     """
     config = copy.deepcopy(config)
     config["title"] = f"{config.get('title', 'Book')} (student edition)"
     launch = config.get("launch_buttons", {})
-    for key in ("colab_url", "binderhub_url", "jupyterhub_url", "thebe"):
+    for key in ("binderhub_url", "jupyterhub_url", "thebe"):
         launch.pop(key, None)
+    config.setdefault("sphinx", {}).setdefault("config", {})["segcourse_edition"] = "student"
     return config
 
 
@@ -333,10 +338,10 @@ __all__ = [
     "is_check_cell",
     "make_student_edition",
     "marked_code",
-    "pinned_requirement",
+    "release_record",
     "solution_code",
-    "student_book_config",
     "stub_solution_code",
+    "student_book_config",
     "write_student_book",
     "write_student_edition",
 ]

@@ -79,7 +79,7 @@ class Result:
 
     @property
     def message(self) -> str:
-        """One line: the count, and the first failure (what a grade sheet shows)."""
+        """The verdict in one line, the count and the first failure (what a grade sheet shows)."""
         if self.ok:
             return f"{self.exercise}: all {self.total} cases passed."
         return f"{self.exercise}: {self.passed} of {self.total} cases passed. " + " ".join(self.failures[:1])

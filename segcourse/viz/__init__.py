@@ -1,0 +1,42 @@
+"""Visualisation: label maps as pictures, training curves, result tables and animations.
+
+- ``labels``: colour-coded label maps, overlays, sample grids, side-by-side comparisons, class frequencies;
+- ``training``: learning curves and confusion matrices;
+- ``tables``: results as HTML tables (``table``);
+- ``animation``: matplotlib animations played by a small offline HTML player (``animate``).
+
+Chapter-specific drawings (diagrams of a convolution, of unpooling, ...) live in their own modules here,
+named after what they draw.
+
+Every plotting function returns a ``Figure`` that is already closed in ``pyplot``: a notebook cell that ends
+with the call shows it exactly once (Jupyter displays the returned figure), ``fig = show_samples(...)`` shows
+nothing until ``fig`` (or ``display(fig)``) is evaluated, and ``fig.savefig(path)`` works anywhere.
+Class colours come from ``data.PALETTE``; void pixels are drawn in ``data.VOID_COLOR``.
+Nothing here needs a display: the package works under the ``Agg`` backend.
+
+Why closed: a figure left open in ``pyplot`` is shown again by the inline backend at the end of the cell, and
+the usual ``;`` that hides the returned value is ignored by kernels that run cells without storing history
+(nbval does), so the figure would appear twice there.
+"""
+
+from __future__ import annotations
+
+from segcourse.viz._common import PANEL_INCHES
+from segcourse.viz.animation import Animation, animate
+from segcourse.viz.labels import colorize, compare, overlay, plot_class_frequencies, show_samples
+from segcourse.viz.tables import table
+from segcourse.viz.training import plot_confusion, plot_history
+
+__all__ = [
+    "PANEL_INCHES",
+    "Animation",
+    "animate",
+    "colorize",
+    "compare",
+    "overlay",
+    "plot_class_frequencies",
+    "plot_confusion",
+    "plot_history",
+    "show_samples",
+    "table",
+]
