@@ -88,7 +88,7 @@ def _hidden_dense_cases(rng: np.random.Generator) -> list[Case]:
     "ex-fcn-dense-to-conv",
     cases=_dense_cases,
     hidden=_hidden_dense_cases,
-    asks_for=("segcourse.models.convolutionalize", "segcourse.models._dense_as_conv",
+    asks_for=("segcourse.models.convolutionalize", "segcourse.models.patch._dense_as_conv",
               "segcourse.check.ch02._converted_fc_kernels"),
 )
 def dense_to_conv_kernel(function: Callable[[Any, Any], Any]) -> Result:
