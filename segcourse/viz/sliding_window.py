@@ -146,7 +146,7 @@ def plot_window_overlap(
         corner = (col - half - 0.5, row - half - 0.5)
         left.add_patch(Rectangle(corner, patch_size, patch_size, fill=False, edgecolor=colour, linewidth=2))
         left.plot(col, row, "o", color=colour, markersize=5, markeredgecolor="black")
-    left.set_title(f"{len(centres)} {patch_size}x{patch_size} windows", fontsize=10)
+    left.set_title(f"{patch_size}x{patch_size} windows centred on the dots", fontsize=10)
     heat = right.imshow(coverage, cmap="viridis", vmin=0)
     fig.colorbar(heat, ax=right, label="windows containing the pixel")
     for row, col, align, colour in _coverage_note(coverage):
