@@ -113,3 +113,45 @@ def test_favicon_is_linked_and_shipped():
     [href] = re.findall(r'<link rel="icon" href="([^"]+)"', html)
     icon = (HTML / "book" / href).resolve()
     assert icon.is_file() and icon.read_bytes() == (ROOT / CONFIG["html"]["favicon"]).read_bytes()
+
+
+# --- the API reference and the figures' backgrounds (issue 14) -----------------------------------------------
+
+#: The modules book/appendix_api.md documents (automodule), each with its public names in ``__all__``.
+API_MODULES = tuple(
+    re.findall(r"^\.\. automodule:: segcourse\.(\w+)$", (ROOT / "book" / "appendix_api.md").read_text(), re.M)
+)
+
+
+def public_names(module_name: str) -> list[str]:
+    """The public functions and classes of ``segcourse.<module_name>`` (its ``__all__``; constants aside)."""
+    import importlib
+    import inspect
+
+    module = importlib.import_module(f"segcourse.{module_name}")
+    names = [name for name in getattr(module, "__all__", []) if not name.startswith("_")]
+    return [name for name in names if inspect.isfunction(obj := getattr(module, name)) or inspect.isclass(obj)]
+
+
+@pytest.mark.parametrize("module_name", API_MODULES)
+def test_api_reference_has_every_public_name(module_name):
+    assert public_names(module_name), f"segcourse.{module_name} has no public function or class"
+    ids = set(re.findall(r'id="(segcourse\.[\w.]+)"', (HTML / "book" / "appendix_api.html").read_text("utf-8")))
+    missing = [name for name in public_names(module_name) if f"segcourse.{module_name}.{name}" not in ids]
+    assert missing == [], f"not in the API reference: {missing}"
+
+
+def test_figures_have_an_opaque_background():
+    # Readable in the theme's dark mode: no figure may let the dark page show through behind black text.
+    from PIL import Image
+
+    pictures = sorted((HTML / "_images").glob("*.png"))
+    assert pictures
+    see_through = []
+    for path in pictures:
+        with Image.open(path) as image:
+            rgba = image.convert("RGBA")
+            corners = [rgba.getpixel((x, y)) for x in (0, rgba.width - 1) for y in (0, rgba.height - 1)]
+        if any(alpha < 255 for *_, alpha in corners):
+            see_through.append(path.name)
+    assert see_through == [], f"figures with a transparent background: {see_through}"

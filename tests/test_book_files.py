@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -105,3 +106,48 @@ def test_sync_check_command_passes():
         [sys.executable, "-m", "segcourse.book", "check"], cwd=ROOT, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# --- the chapters as textbook pages (issue 14) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("md_path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_page_has_no_layout_problem(md_path):
+    # Code and printed lines that fit the column, short visible cells, figures with captions and alt text.
+    problems = book.page_problems(md_path)
+    assert problems == [], "\n".join(problems)
+
+
+_ROLE = re.compile(r"\{py:(?:func|class|meth|data|attr|mod)\}`~?segcourse\.(\w+)\.(\w+)")
+_CODE = re.compile(r"(?<![`\w])`(?:segcourse\.)?(\w+)\.(\w+)(?:\([^`]*\))?`")
+
+
+def first_mentions(md_path: Path) -> dict[tuple[str, str], bool]:
+    """For each public segcourse name the chapter's prose mentions: whether its first mention is a link."""
+    import importlib
+
+    import jupytext
+
+    public = {}
+    for module_name in ("data", "metrics", "layers", "reference", "models", "runtime", "viz", "check"):
+        module = importlib.import_module(f"segcourse.{module_name}")
+        names = getattr(module, "__all__", None) or [name for name in vars(module) if not name.startswith("_")]
+        public[module_name] = {
+            name for name in names if getattr(getattr(module, name), "__module__", "").startswith("segcourse")
+        }
+    first: dict[tuple[str, str], bool] = {}
+    for cell in jupytext.read(md_path).cells:
+        if cell.cell_type != "markdown":
+            continue
+        found = [(m.start(), (m[1], m[2]), True) for m in _ROLE.finditer(cell.source)]
+        found += [(m.start(), (m[1], m[2]), False) for m in _CODE.finditer(cell.source)]
+        for _, key, linked in sorted(found):
+            if key[0] in public and key[1] in public[key[0]]:
+                first.setdefault(key, linked)
+    return first
+
+
+@pytest.mark.parametrize("md_path", CHAPTERS, ids=lambda p: p.stem)
+def test_first_mention_of_a_segcourse_function_links_to_the_api_reference(md_path):
+    unlinked = sorted(f"{m}.{n}" for (m, n), linked in first_mentions(md_path).items() if not linked)
+    assert unlinked == [], f"first mentioned without a link to the API reference: {unlinked}"

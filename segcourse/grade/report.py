@@ -240,6 +240,15 @@ def write_feedback(submissions: Sequence[Submission], folder: Path | str) -> lis
 
 
 def write_json(content: dict, path: Path | str) -> Path:
+    """Writes ``content`` as indented JSON to ``path``, creating its folder.
+
+    Args:
+        content: what to write (the results of :func:`gradescope_results` or :func:`classroom_results`).
+        path: the file to write.
+
+    Returns:
+        ``path``, as a ``Path``.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
