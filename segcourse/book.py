@@ -359,6 +359,32 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
+def public_names(module_name: str) -> list[str]:
+    """The public functions and classes of ``segcourse.<module_name>``: what the API reference documents.
+
+    The functions and classes named in the module's ``__all__`` that segcourse defines or, for a module
+    without ``__all__``, those it defines itself with names that don't start with ``_``.
+
+    Args:
+        module_name: a module of the package, e.g. ``"layers"``.
+
+    Returns:
+        The names, sorted.
+    """
+    import importlib
+    import inspect
+
+    module = importlib.import_module(f"segcourse.{module_name}")
+    owner = "segcourse" if hasattr(module, "__all__") else module.__name__
+    names = getattr(module, "__all__", None) or [name for name in vars(module) if not name.startswith("_")]
+    return sorted(
+        name
+        for name in names
+        if (inspect.isfunction(obj := getattr(module, name)) or inspect.isclass(obj))
+        and (obj.__module__ == owner or obj.__module__.startswith(owner + "."))
+    )
+
+
 __all__ = [
     "CODE_WIDTH",
     "SOURCE_VARIABLE",
@@ -366,6 +392,7 @@ __all__ = [
     "format_chapters",
     "format_code",
     "page_problems",
+    "public_names",
     "chapter_sources",
     "colab_cell",
     "execute",

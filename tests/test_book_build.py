@@ -123,21 +123,11 @@ API_MODULES = tuple(
 )
 
 
-def public_names(module_name: str) -> list[str]:
-    """The public functions and classes of ``segcourse.<module_name>`` (its ``__all__``; constants aside)."""
-    import importlib
-    import inspect
-
-    module = importlib.import_module(f"segcourse.{module_name}")
-    names = [name for name in getattr(module, "__all__", []) if not name.startswith("_")]
-    return [name for name in names if inspect.isfunction(obj := getattr(module, name)) or inspect.isclass(obj)]
-
-
 @pytest.mark.parametrize("module_name", API_MODULES)
 def test_api_reference_has_every_public_name(module_name):
-    assert public_names(module_name), f"segcourse.{module_name} has no public function or class"
+    assert book.public_names(module_name), f"segcourse.{module_name} has no public function or class"
     ids = set(re.findall(r'id="(segcourse\.[\w.]+)"', (HTML / "book" / "appendix_api.html").read_text("utf-8")))
-    missing = [name for name in public_names(module_name) if f"segcourse.{module_name}.{name}" not in ids]
+    missing = [name for name in book.public_names(module_name) if f"segcourse.{module_name}.{name}" not in ids]
     assert missing == [], f"not in the API reference: {missing}"
 
 

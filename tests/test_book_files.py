@@ -124,17 +124,10 @@ _CODE = re.compile(r"(?<![`\w])`(?:segcourse\.)?(\w+)\.(\w+)(?:\([^`]*\))?`")
 
 def first_mentions(md_path: Path) -> dict[tuple[str, str], bool]:
     """For each public segcourse name the chapter's prose mentions: whether its first mention is a link."""
-    import importlib
-
     import jupytext
 
-    public = {}
-    for module_name in ("data", "metrics", "layers", "reference", "models", "runtime", "viz", "check"):
-        module = importlib.import_module(f"segcourse.{module_name}")
-        names = getattr(module, "__all__", None) or [name for name in vars(module) if not name.startswith("_")]
-        public[module_name] = {
-            name for name in names if getattr(getattr(module, name), "__module__", "").startswith("segcourse")
-        }
+    modules = ("data", "metrics", "layers", "reference", "models", "runtime", "viz", "check")
+    public = {module_name: set(book.public_names(module_name)) for module_name in modules}
     first: dict[tuple[str, str], bool] = {}
     for cell in jupytext.read(md_path).cells:
         if cell.cell_type != "markdown":
