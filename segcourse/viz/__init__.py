@@ -3,7 +3,8 @@
 - ``labels``: colour-coded label maps, overlays, sample grids, side-by-side comparisons, class frequencies;
 - ``training``: learning curves and confusion matrices;
 - ``tables``: results as HTML tables (``table``);
-- ``animation``: matplotlib animations played by a small offline HTML player (``animate``).
+- ``animation``: matplotlib animations played by a small offline HTML player (``animate``);
+- ``fcn``: diagrams of FCN-32s, FCN-16s and FCN-8s drawn from the models (``plot_fcn``, chapter 2).
 
 Chapter-specific drawings (diagrams of a convolution, of unpooling, ...) live in their own modules here,
 named after what they draw.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from segcourse.viz._common import PANEL_INCHES
 from segcourse.viz.animation import Animation, animate
+from segcourse.viz.fcn import plot_fcn
 from segcourse.viz.labels import colorize, compare, overlay, plot_class_frequencies, show_samples
 from segcourse.viz.tables import table
 from segcourse.viz.training import plot_confusion, plot_history
@@ -36,6 +38,7 @@ __all__ = [
     "overlay",
     "plot_class_frequencies",
     "plot_confusion",
+    "plot_fcn",
     "plot_history",
     "show_samples",
     "table",
