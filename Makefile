@@ -124,7 +124,8 @@ unit: $(VENV)/.installed $(BWRAP)
 # on the versions of TensorFlow, Keras, NumPy and Matplotlib. The tooling tests (book, student edition,
 # grading, bench) need the .venv-only extras and run in `unit`.
 COLAB_UNIT_TESTS := tests/test_colab_versions.py tests/test_layers.py tests/test_models.py tests/test_runtime.py \
-  tests/test_reference.py tests/test_metrics.py tests/test_data.py tests/test_viz.py $(wildcard tests/test_check*.py)
+  tests/test_reference.py tests/test_metrics.py tests/test_data.py $(wildcard tests/test_viz*.py) \
+  $(wildcard tests/test_check*.py)
 unit-colab: $(COLAB_VENV)/.created
 	env PYTHONPATH="$(CURDIR)" $(COLAB_BIN)/pytest -p no:cacheprovider $(COLAB_UNIT_TESTS)
 

@@ -264,6 +264,24 @@ def test_student_book_sources(tmp_path):
         edition = nbformat.read(out / "book" / path.name, as_version=4)
         assert edition.metadata["segcourse"]["edition"] == "student"
     assert (out / "book" / "intro.md").exists() and (out / "book" / "references.bib").exists()
+    # The Instructor guide shows the GitHub Classroom workflow from the package: the copy needs it too.
+    assert Path("segcourse/templates/classroom.yml") in student.included_files(ROOT)
+    for path in student.included_files(ROOT):
+        assert (out / path).read_bytes() == (ROOT / path).read_bytes()
+
+
+def test_included_files_outside_the_book(tmp_path):
+    (tmp_path / "book").mkdir()
+    (tmp_path / "extra").mkdir()
+    (tmp_path / "extra" / "a.yml").write_text("a: 1\n")
+    (tmp_path / "book" / "part.md").write_text("in the book\n")
+    (tmp_path / "book" / "page.md").write_text(
+        "```{literalinclude} ../extra/a.yml\n:language: yaml\n```\n\n```{include} part.md\n```\n"
+    )
+    assert student.included_files(tmp_path) == [Path("extra/a.yml")]
+    (tmp_path / "book" / "bad.md").write_text("```{include} ../../elsewhere.md\n```\n")
+    with pytest.raises(ValueError, match="bad.md includes ../../elsewhere.md"):
+        student.included_files(tmp_path)
 
 
 def test_student_edition_of_the_introduction_runs_top_to_bottom(tmp_path):
