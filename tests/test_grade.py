@@ -718,10 +718,15 @@ def test_the_classroom_workflow_grades_the_repository_and_reports_the_points(tmp
     repository.mkdir()
     write(repository / "00_introduction.ipynb", notebook(IMPORTS, RIGHT))
     output, summary = tmp_path / "github_output", tmp_path / "step_summary"
-    env = {**os.environ, "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary),
-           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    ran = subprocess.run(["bash", "-e", "-c", script], cwd=repository, env=env, capture_output=True, text=True,
-                         timeout=600)
+    env = {
+        **os.environ,
+        "GITHUB_OUTPUT": str(output),
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+    ran = subprocess.run(
+        ["bash", "-e", "-c", script], cwd=repository, env=env, capture_output=True, text=True, timeout=600
+    )
     assert ran.returncode == 0, ran.stdout[-2000:] + ran.stderr[-2000:]
     [line] = output.read_text().splitlines()
     name, _, encoded = line.partition("=")
