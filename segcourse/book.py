@@ -319,6 +319,32 @@ def stale_colab_cells(root: Path) -> list[str]:
     return stale
 
 
+def public_names(module_name: str) -> list[str]:
+    """The public functions and classes of ``segcourse.<module_name>``: what the API reference documents.
+
+    The functions and classes named in the module's ``__all__`` that segcourse defines or, for a module
+    without ``__all__``, those it defines itself with names that don't start with ``_``.
+
+    Args:
+        module_name: a module of the package, e.g. ``"layers"``.
+
+    Returns:
+        The names, sorted.
+    """
+    import importlib
+    import inspect
+
+    module = importlib.import_module(f"segcourse.{module_name}")
+    owner = "segcourse" if hasattr(module, "__all__") else module.__name__
+    names = getattr(module, "__all__", None) or [name for name in vars(module) if not name.startswith("_")]
+    return sorted(
+        name
+        for name in names
+        if (inspect.isfunction(obj := getattr(module, name)) or inspect.isclass(obj))
+        and (obj.__module__ == owner or obj.__module__.startswith(owner + "."))
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line of ``python -m segcourse.book``."""
     parser = argparse.ArgumentParser(prog="python -m segcourse.book", description=__doc__.split("\n")[0])
@@ -357,32 +383,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-def public_names(module_name: str) -> list[str]:
-    """The public functions and classes of ``segcourse.<module_name>``: what the API reference documents.
-
-    The functions and classes named in the module's ``__all__`` that segcourse defines or, for a module
-    without ``__all__``, those it defines itself with names that don't start with ``_``.
-
-    Args:
-        module_name: a module of the package, e.g. ``"layers"``.
-
-    Returns:
-        The names, sorted.
-    """
-    import importlib
-    import inspect
-
-    module = importlib.import_module(f"segcourse.{module_name}")
-    owner = "segcourse" if hasattr(module, "__all__") else module.__name__
-    names = getattr(module, "__all__", None) or [name for name in vars(module) if not name.startswith("_")]
-    return sorted(
-        name
-        for name in names
-        if (inspect.isfunction(obj := getattr(module, name)) or inspect.isclass(obj))
-        and (obj.__module__ == owner or obj.__module__.startswith(owner + "."))
-    )
 
 
 __all__ = [
