@@ -5,8 +5,12 @@
 - ``tables``: results as HTML tables (``table``);
 - ``animation``: matplotlib animations played by a small offline HTML player (``animate``).
 
-Chapter-specific drawings (diagrams of a convolution, of unpooling, ...) live in their own modules here,
-named after what they draw.
+Chapter-specific drawings live in their own modules here, named after what they draw:
+
+- ``convolution`` (chapter 4): a window sliding with a stride, a transposed convolution built from zeros,
+  the pixels a strided or dilated window reads, upsampled maps side by side;
+- ``dilation`` (chapter 6): a dilated stack growing its receptive field, path counts (gridding), where a
+  trained score looks.
 
 Every plotting function returns a ``Figure`` that is already closed in ``pyplot``: a notebook cell that ends
 with the call shows it exactly once (Jupyter displays the returned figure), ``fig = show_samples(...)`` shows
@@ -23,6 +27,13 @@ from __future__ import annotations
 
 from segcourse.viz._common import PANEL_INCHES
 from segcourse.viz.animation import Animation, animate
+from segcourse.viz.convolution import (
+    animate_convolution,
+    animate_transposed_convolution,
+    plot_responses,
+    plot_taps,
+)
+from segcourse.viz.dilation import animate_receptive_field, plot_path_maps, plot_sensitivity
 from segcourse.viz.labels import colorize, compare, overlay, plot_class_frequencies, show_samples
 from segcourse.viz.tables import table
 from segcourse.viz.training import plot_confusion, plot_history
@@ -31,12 +42,19 @@ __all__ = [
     "PANEL_INCHES",
     "Animation",
     "animate",
+    "animate_convolution",
+    "animate_receptive_field",
+    "animate_transposed_convolution",
     "colorize",
     "compare",
     "overlay",
     "plot_class_frequencies",
     "plot_confusion",
     "plot_history",
+    "plot_path_maps",
+    "plot_responses",
+    "plot_sensitivity",
+    "plot_taps",
     "show_samples",
     "table",
 ]
