@@ -185,6 +185,20 @@ def animate_receptive_field(
     return animate(fig, update, 1 + len(plan), fps=fps, dpi=dpi, alt=alt)
 
 
+def _nonnegative_maps(maps: Any, what: str) -> dict[str, np.ndarray]:
+    """1 to 4 titled 2-D arrays of nonnegative values, at least one positive in each, as float64."""
+    if not isinstance(maps, Mapping) or not 1 <= len(maps) <= 4:
+        raise ValueError(f"`maps` must map 1 to 4 titles to 2-D {what}; got {type(maps).__name__}.")
+    checked = {}
+    for title, values in maps.items():
+        array = _validate.as_array(values, f"maps[{title!r}]").astype("float64")
+        _validate.check_rank(array, f"maps[{title!r}]", (2,), "(height, width)")
+        if array.min() < 0 or array.max() <= 0:
+            raise ValueError(f"`maps[{title!r}]` must hold nonnegative values, at least one positive.")
+        checked[str(title)] = array
+    return checked
+
+
 def plot_path_maps(maps: Mapping[str, Any]) -> Figure:
     """Shows path counts (``receptive_field_maps``-like maps) relative to their maximum, on a log scale.
 
@@ -202,17 +216,7 @@ def plot_path_maps(maps: Mapping[str, Any]) -> Figure:
 
     >>> plot_path_maps({"dilations 2, 2, 2": np.kron(np.ones((7, 7)), [[1, 0], [0, 0]])[:13, :13]})
     """
-    if not isinstance(maps, Mapping) or not 1 <= len(maps) <= 4:
-        raise ValueError(
-            f"`maps` must map 1 to 4 titles to 2-D arrays of path counts; got {type(maps).__name__}."
-        )
-    checked = {}
-    for title, paths in maps.items():
-        array = _validate.as_array(paths, f"maps[{title!r}]").astype("float64")
-        _validate.check_rank(array, f"maps[{title!r}]", (2,), "(height, width)")
-        if array.min() < 0 or array.max() <= 0:
-            raise ValueError(f"`maps[{title!r}]` must hold nonnegative counts, at least one positive.")
-        checked[title] = array
+    checked = _nonnegative_maps(maps, "path counts")
     rows = 1 if len(checked) <= 2 else 2
     cols = -(-len(checked) // rows)
     fig, axes = plt.subplots(
@@ -250,20 +254,12 @@ def plot_sensitivity(maps: Mapping[str, Any], box: tuple[int, int, int, int], cl
 
     >>> plot_sensitivity({"score": np.random.rand(64, 96)}, box=(21, 37, 22, 22))
     """
-    if not isinstance(maps, Mapping) or not 1 <= len(maps) <= 4:
-        raise ValueError("`maps` must map 1 to 4 titles to 2-D gradient maps.")
+    checked = _nonnegative_maps(maps, "gradient maps")
     if isinstance(clip, bool) or not isinstance(clip, numbers.Real) or not 0 < clip <= 1:
         raise ValueError(f"`clip` must be a number in (0, 1]; got {clip!r}.")
-    if len(box) != 4:
+    if not isinstance(box, Sequence) or len(box) != 4:
         raise ValueError(f"`box` must be (top, left, height, width); got {box!r}.")
     top, left, height, width = (_validate.check_positive_int(n, "box", minimum=0) for n in box)
-    checked = {}
-    for title, image in maps.items():
-        array = _validate.as_array(image, f"maps[{title!r}]").astype("float64")
-        _validate.check_rank(array, f"maps[{title!r}]", (2,), "(height, width)")
-        if array.min() < 0 or array.max() <= 0:
-            raise ValueError(f"`maps[{title!r}]` must hold nonnegative values, at least one positive.")
-        checked[title] = array
     fig, axes = plt.subplots(
         1, len(checked), figsize=(3.2 * len(checked), 2.7), squeeze=False, layout="constrained"
     )
