@@ -3,7 +3,8 @@
 - ``labels``: colour-coded label maps, overlays, sample grids, side-by-side comparisons, class frequencies;
 - ``training``: learning curves and confusion matrices;
 - ``tables``: results as HTML tables (``table``);
-- ``animation``: matplotlib animations played by a small offline HTML player (``animate``).
+- ``animation``: matplotlib animations played by a small offline HTML player (``animate``);
+- ``sliding_window``: the sliding-window chapter's training patches and window overlap.
 
 Chapter-specific drawings live in their own modules here, named after what they draw:
 
@@ -35,6 +36,7 @@ from segcourse.viz.convolution import (
 )
 from segcourse.viz.dilation import animate_receptive_field, plot_path_maps, plot_sensitivity
 from segcourse.viz.labels import colorize, compare, overlay, plot_class_frequencies, show_samples
+from segcourse.viz.sliding_window import plot_window_overlap, show_patches
 from segcourse.viz.tables import table
 from segcourse.viz.training import plot_confusion, plot_history
 
@@ -55,6 +57,8 @@ __all__ = [
     "plot_responses",
     "plot_sensitivity",
     "plot_taps",
+    "plot_window_overlap",
+    "show_patches",
     "show_samples",
     "table",
 ]
