@@ -21,7 +21,7 @@ from matplotlib.patches import Rectangle
 from segcourse import _validate, reference
 from segcourse.viz._common import _finish
 from segcourse.viz.animation import Animation, animate
-from segcourse.viz.convolution import ORANGE, _frame_axes, _grid
+from segcourse.viz.convolution import ORANGE, _clear, _frame_axes, _freeze_layout, _grid
 
 __all__ = ["animate_receptive_field", "plot_path_maps", "plot_sensitivity", "receptive_field_maps"]
 
@@ -136,7 +136,7 @@ def animate_receptive_field(
         ax.text(0.5, -0.01, text, transform=ax.transAxes, ha="center", va="top", fontsize=10)
 
     def update(frame: int) -> None:
-        ax.clear()
+        _clear(ax)
         if frame == 0:
             _frame_axes(ax, size + 2, "one output pixel\nits receptive field: 1x1")
             _grid(ax, colours(delta))
@@ -182,6 +182,7 @@ def animate_receptive_field(
         f"dilation rates {rates} add a copy of the previous receptive field at each of their taps, so the "
         f"shaded field grows from 1 pixel to {sizes} pixels without holes."
     )
+    _freeze_layout(fig, update)
     return animate(fig, update, 1 + len(plan), fps=fps, dpi=dpi, alt=alt)
 
 
