@@ -4,7 +4,8 @@
 - ``training``: learning curves and confusion matrices;
 - ``tables``: results as HTML tables (``table``);
 - ``animation``: matplotlib animations played by a small offline HTML player (``animate``);
-- ``sliding_window``: the sliding-window chapter's training patches and window overlap.
+- ``sliding_window``: the sliding-window chapter's training patches and window overlap;
+- ``fcn``: diagrams of FCN-32s, FCN-16s and FCN-8s drawn from the models (``plot_fcn``, chapter 2).
 
 Chapter-specific drawings live in their own modules here, named after what they draw:
 
@@ -35,6 +36,7 @@ from segcourse.viz.convolution import (
     plot_taps,
 )
 from segcourse.viz.dilation import animate_receptive_field, plot_path_maps, plot_sensitivity
+from segcourse.viz.fcn import plot_fcn
 from segcourse.viz.labels import colorize, compare, overlay, plot_class_frequencies, show_samples
 from segcourse.viz.sliding_window import plot_window_overlap, show_patches
 from segcourse.viz.tables import table
@@ -52,6 +54,7 @@ __all__ = [
     "overlay",
     "plot_class_frequencies",
     "plot_confusion",
+    "plot_fcn",
     "plot_history",
     "plot_path_maps",
     "plot_responses",
