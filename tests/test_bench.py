@@ -106,6 +106,12 @@ def test_memory_computed_and_measured(quick) -> None:
     assert computed["indices_bytes"] == 16 * computed["indices_bytes_2bit"]
     for variant in memory.VARIANTS:
         assert result["measured_peak_bytes"][variant] > 0
+        low, high = result["measured_peak_range_bytes"][variant]
+        assert low <= result["measured_peak_bytes"][variant] <= high
+        assert len(result["measured"][variant]) == bench.QUICK.memory_repeats
+        # The process's peak includes TensorFlow itself: far above the inference's tensors.
+        assert result["process_peak_bytes"][variant] > result["measured_peak_bytes"][variant]
+        assert result["process_peak_before_inference_bytes"][variant] <= result["process_peak_bytes"][variant]
 
 
 def test_report_files_are_written(quick) -> None:

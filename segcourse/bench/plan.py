@@ -23,6 +23,7 @@ class Plan:
         matmul_size: side of the square float32 matrices whose product measures the machine's FLOP/s.
         memory_size: ``(height, width)`` of the SegNet inference whose memory is measured.
         memory_width: channel factor of that SegNet.
+        memory_repeats: fresh processes per variant of that SegNet (its peak changes a little between runs).
         execute_book: execute every chapter (full), or read the times the last run recorded (quick).
     """
 
@@ -38,6 +39,7 @@ class Plan:
     matmul_size: int
     memory_size: tuple[int, int]
     memory_width: float
+    memory_repeats: int
     execute_book: bool
 
 
@@ -56,6 +58,7 @@ FULL = Plan(
     matmul_size=4096,
     memory_size=(352, 480),
     memory_width=1.0,
+    memory_repeats=3,
     execute_book=True,
 )
 
@@ -74,5 +77,6 @@ QUICK = Plan(
     matmul_size=512,
     memory_size=(32, 48),
     memory_width=0.25,
+    memory_repeats=1,
     execute_book=False,
 )
