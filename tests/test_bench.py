@@ -17,7 +17,7 @@ import pytest
 import tensorflow as tf
 
 from segcourse import bench, cli, models
-from segcourse.bench import book_times, memory, timing, unpooling
+from segcourse.bench import book_times, memory, pets_memory, timing, unpooling
 from segcourse.book import chapter_sources, find_root
 
 
@@ -114,12 +114,66 @@ def test_memory_computed_and_measured(quick) -> None:
         assert result["process_peak_before_inference_bytes"][variant] <= result["process_peak_bytes"][variant]
 
 
+def test_pets_memory_runs_the_recipes_data_path_at_every_scale(quick) -> None:
+    result = quick[0]["pets_memory"]
+    assert set(result["by_dtype"]) == {"uint8", "float32"}
+    for dtype, measured in result["by_dtype"].items():
+        runs = measured["runs"]
+        assert [run["scale"] for run in runs] == list(bench.QUICK.pets_scales)
+        for run in runs:
+            images = run["images"]
+            # The recipe's three loads: 90% and 10% of the training split, and the test split.
+            train = round(run["scale"] * pets_memory.FULL_SPLITS["train"])
+            assert images["train"] + images["val"] == train and images["train"] == round(0.9 * train)
+            assert images["test"] == round(run["scale"] * pets_memory.FULL_SPLITS["test"])
+            pixels = sum(images.values()) * np.prod(result["size"])
+            image_bytes = 1 if dtype == "uint8" else 4
+            assert run["array_bytes"] == pixels * (3 * image_bytes + 1)  # images and uint8 labels
+            stages = run["stages"]
+            assert stages["start"] <= stages["loaded"] <= stages["datasets"] <= stages["evaluated"]
+            assert run["peak_bytes"] == stages["evaluated"]
+        assert measured["full_bytes"] == pytest.approx(measured["fit"]["full"])
+    assert result["ratio"] == pytest.approx(result["full_bytes"]["float32"] / result["full_bytes"]["uint8"])
+
+
 def test_report_files_are_written(quick) -> None:
     results, folder = quick
     table = (folder / "table.md").read_text()
     assert "| Figure | Measured | Target | Met |" in table and results["machine"]["cpu"] in table
     assert (folder / "bench.png").stat().st_size > 10_000
     assert cli.main(["bench", "--from-json", str(folder / "bench.json")]) == 0
+
+
+def test_pets_split_strings_select_what_tfds_selects() -> None:
+    counts = {"train": 3680, "test": 3669}
+    assert pets_memory.split_range("test", counts) == range(3669)
+    assert pets_memory.split_range("train[:90%]", counts) == range(3312)
+    assert pets_memory.split_range("train[90%:]", counts) == range(3312, 3680)
+    with pytest.raises(ValueError, match="`split`"):
+        pets_memory.split_range("validation", counts)
+
+
+def test_fake_pets_examples_have_the_tfds_format() -> None:
+    from segcourse import data
+
+    examples = list(pets_memory.fake_examples(range(3)))
+    assert len(examples) == 3
+    for example in examples:
+        image, mask = example["image"], example["segmentation_mask"]
+        assert image.dtype == mask.dtype == np.uint8 and image.ndim == 3 and mask.shape == (*image.shape[:2], 1)
+        assert 300 <= min(image.shape[:2]) and max(image.shape[:2]) <= 500
+        assert set(np.unique(mask)) == {1, 2, 3}
+    images, labels = data._pets_to_arrays(iter(examples), (16, 16), "uint8")
+    assert images.shape == (3, 16, 16, 3) and set(np.unique(labels)) == {0, 1, 2}
+    # The same numbers give the same examples (each is seeded by its number).
+    again = next(pets_memory.fake_examples(range(1)))
+    np.testing.assert_array_equal(again["image"], examples[0]["image"])
+
+
+def test_fit_line_extrapolates_to_the_full_splits() -> None:
+    line = pets_memory.fit_line([0.05, 0.1, 0.2], [1.0e9, 1.5e9, 2.5e9])
+    assert line["base_bytes"] == pytest.approx(0.5e9) and line["bytes_per_full_split"] == pytest.approx(10e9)
+    assert line["full"] == pytest.approx(10.5e9) and line["largest_residual_bytes"] == pytest.approx(0, abs=1)
 
 
 def test_unknown_section_is_refused(capsys) -> None:

@@ -1,12 +1,13 @@
 """``segcourse bench``: the course's measured claims, measured side by side in one run on one machine.
 
-Five sections, each a function of a ``Plan`` (``FULL`` or ``QUICK``) returning a JSON-ready mapping:
+Six sections, each a function of a ``Plan`` (``FULL`` or ``QUICK``) returning a JSON-ready mapping:
 
 - ``dense_vs_sliding``: the convolutionalised classifier against the sliding window (chapters 1-2);
 - ``unpooling``: ``segcourse``'s pooling with indices and unpooling against scatter-based ones (chapter 3);
 - ``training``: SegNet against the original article's listing, with and without XLA (chapter 5);
 - ``book``: the execution time of every chapter notebook and of the whole book;
-- ``memory``: SegNet inference keeping indices against keeping feature maps (chapter 5).
+- ``memory``: SegNet inference keeping indices against keeping feature maps (chapter 5);
+- ``pets_memory``: the host memory of chapter 7's Oxford-IIIT Pet recipe, uint8 against float32 images.
 
 Benchmarks are not timed tests: they report ratios of contestants that took turns on the same machine in
 the same run (``timing.best_times``), so a busy machine slows both sides of a ratio alike.
@@ -25,7 +26,7 @@ from typing import Any
 
 from segcourse.bench.plan import FULL, QUICK, Plan
 
-SECTIONS: tuple[str, ...] = ("dense_vs_sliding", "unpooling", "training", "book", "memory")
+SECTIONS: tuple[str, ...] = ("dense_vs_sliding", "unpooling", "training", "book", "memory", "pets_memory")
 
 
 def _section(name: str) -> Callable[[Plan, Callable[[str], None]], dict[str, Any]]:
@@ -40,6 +41,8 @@ def _section(name: str) -> Callable[[Plan, Callable[[str], None]], dict[str, Any
         from segcourse.bench.book_times import book_times as measure
     elif name == "memory":
         from segcourse.bench.memory import memory as measure
+    elif name == "pets_memory":
+        from segcourse.bench.pets_memory import pets_memory as measure
     else:
         raise ValueError(f"unknown section {name!r}; choose from {', '.join(SECTIONS)}")
     return measure

@@ -25,6 +25,9 @@ class Plan:
         memory_width: channel factor of that SegNet.
         memory_repeats: fresh processes per variant of that SegNet (its peak changes a little between runs).
         execute_book: execute every chapter (full), or read the times the last run recorded (quick).
+        pets_size: ``(height, width)`` of chapter 7's Oxford-IIIT Pet recipe, whose data path is measured.
+        pets_scales: the fractions of the full Pet splits loaded, one fresh process each.
+        pets_batch: the batch size of that data path.
     """
 
     name: str
@@ -41,6 +44,9 @@ class Plan:
     memory_width: float
     memory_repeats: int
     execute_book: bool
+    pets_size: tuple[int, int]
+    pets_scales: tuple[float, ...]
+    pets_batch: int
 
 
 #: CamVid's 360x480 where a model allows it. SegNet pools four times, so it needs multiples of 16: it
@@ -60,6 +66,9 @@ FULL = Plan(
     memory_width=1.0,
     memory_repeats=3,
     execute_book=True,
+    pets_size=(256, 256),
+    pets_scales=(0.05, 0.1, 0.2),
+    pets_batch=16,
 )
 
 #: Small sizes: every figure is produced and every equality checked in well under two minutes; the
@@ -79,4 +88,7 @@ QUICK = Plan(
     memory_width=0.25,
     memory_repeats=1,
     execute_book=False,
+    pets_size=(32, 32),
+    pets_scales=(0.005, 0.02),
+    pets_batch=4,
 )
