@@ -17,7 +17,7 @@ import pytest
 import tensorflow as tf
 
 from segcourse import bench, cli, models
-from segcourse.bench import book_times, memory, pets_memory, timing, unpooling
+from segcourse.bench import book_times, memory, pets_memory, report, timing, unpooling
 from segcourse.book import chapter_sources, find_root
 
 
@@ -142,6 +142,22 @@ def test_report_files_are_written(quick) -> None:
     assert "| Figure | Measured | Target | Met |" in table and results["machine"]["cpu"] in table
     assert (folder / "bench.png").stat().st_size > 10_000
     assert cli.main(["bench", "--from-json", str(folder / "bench.json")]) == 0
+
+
+def test_the_dense_target_is_the_arithmetic_saving_measured_beside_it() -> None:
+    section = {"speedup": 20.0, "work_ratio": 18.08, "cpu_speedup": 19.0, "max_abs_diff": 1e-7}
+    rows = {row["figure"]: row for row in report.headline({"dense_vs_sliding": section})}
+    speedup = rows["convolutionalised classifier vs sliding window: speed-up"]
+    assert speedup["target"] == "≥ 18.1x (arithmetic saving)" and speedup["met"] is True
+    section["speedup"] = 17.0
+    rows = {row["figure"]: row for row in report.headline({"dense_vs_sliding": section})}
+    assert rows["convolutionalised classifier vs sliding window: speed-up"]["met"] is False
+    assert "100" not in " ".join(row["target"] for row in rows.values())
+
+
+def test_a_figure_an_older_run_did_not_record_is_left_out() -> None:
+    rows = report.headline({"memory": {"computed": {"feature_map_bytes": 4e6, "indices_bytes": 1e6}}})
+    assert [row["figure"] for row in rows] == ["SegNet decoder keeps (computed): feature maps / indices"]
 
 
 def test_pets_split_strings_select_what_tfds_selects() -> None:

@@ -75,8 +75,10 @@ def run(
         "segcourse": segcourse.__version__,
         "machine": machine(),
     }
+    results["machine"]["load_average_by_section"] = {}
     for name in SECTIONS:
         if name in sections:
+            results["machine"]["load_average_by_section"][name] = load_average()
             start = time.perf_counter()
             results[name] = _section(name)(plan, log)
             log(f"{name}: measured in {time.perf_counter() - start:.0f} s")
