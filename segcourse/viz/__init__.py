@@ -3,7 +3,8 @@
 - ``labels``: colour-coded label maps, overlays, sample grids, side-by-side comparisons, class frequencies;
 - ``training``: learning curves and confusion matrices;
 - ``tables``: results as HTML tables (``table``);
-- ``animation``: matplotlib animations played by a small offline HTML player (``animate``).
+- ``animation``: matplotlib animations played by a small offline HTML player (``animate``);
+- ``comparison``: models compared on speed, accuracy and boundaries (``plot_speed_accuracy``).
 
 Chapter-specific drawings (diagrams of a convolution, of unpooling, ...) live in their own modules here,
 named after what they draw.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from segcourse.viz._common import PANEL_INCHES
 from segcourse.viz.animation import Animation, animate
+from segcourse.viz.comparison import plot_speed_accuracy
 from segcourse.viz.labels import colorize, compare, overlay, plot_class_frequencies, show_samples
 from segcourse.viz.tables import table
 from segcourse.viz.training import plot_confusion, plot_history
@@ -37,6 +39,7 @@ __all__ = [
     "plot_class_frequencies",
     "plot_confusion",
     "plot_history",
+    "plot_speed_accuracy",
     "show_samples",
     "table",
 ]
