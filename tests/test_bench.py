@@ -129,9 +129,9 @@ def test_pets_memory_runs_the_recipes_data_path_at_every_scale(quick) -> None:
             pixels = sum(images.values()) * np.prod(result["size"])
             image_bytes = 1 if dtype == "uint8" else 4
             assert run["array_bytes"] == pixels * (3 * image_bytes + 1)  # images and uint8 labels
-            stages = run["stages"]
-            assert stages["start"] <= stages["loaded"] <= stages["datasets"] <= stages["evaluated"]
-            assert run["peak_bytes"] == stages["evaluated"]
+            stages = list(run["stages"].values())  # the process's peak after each stage: never lower
+            assert stages == sorted(stages) and run["peak_bytes"] >= stages[-1]
+            assert list(run["stages"])[-1] == f"evaluated {pets_memory.NETWORKS}"
         assert measured["full_bytes"] == pytest.approx(measured["fit"]["full"])
     assert result["ratio"] == pytest.approx(result["full_bytes"]["float32"] / result["full_bytes"]["uint8"])
 
