@@ -419,6 +419,9 @@ def _default_class_names(class_names: Any, num_classes: int) -> tuple[str, ...]:
 #: Images scored at a time by ``evaluate``: its working memory (label copies, boundary masks) is that of this
 #: many images, whatever the size of the test set.
 _SCORE_CHUNK = 64
+#: Pixels predicted at a time by ``evaluate`` (in whole batches, at least one): the float32 inputs and class
+#: scores of a chunk stay at a few dozen megabytes, whatever the image size.
+_PREDICT_PIXELS = 2**22
 
 
 def _predict_labels(model: Any, images: np.ndarray, batch_size: int) -> tuple[np.ndarray, int]:
@@ -428,7 +431,8 @@ def _predict_labels(model: Any, images: np.ndarray, batch_size: int) -> tuple[np
     allow it: the float scores of a whole test set at full resolution would take ``num_classes`` times
     the memory of the labels.
     """
-    chunk = batch_size * max(1, 256 // batch_size)
+    pixels = int(np.prod(images.shape[1:3]))
+    chunk = batch_size * max(1, _PREDICT_PIXELS // pixels // batch_size)
     labels, channels = [], None
     for start in range(0, len(images), chunk):
         batch = images[start : start + chunk]
@@ -453,7 +457,7 @@ def evaluate(
 ) -> dict[str, Any]:
     """Runs a segmentation model on a set of images and computes every metric of this module.
 
-    Calls ``model.predict(images, batch_size=batch_size, verbose=0)`` (a few hundred images at a time),
+    Calls ``model.predict(images, batch_size=batch_size, verbose=0)`` (about four million pixels at a time),
     takes the argmax of the class scores, and scores the predicted labels against ``labels``, a few dozen
     images at a time (adding up their confusion matrices and collecting each image's boundary F1), so that
     the memory it needs beyond the predicted labels does not grow with the test set.

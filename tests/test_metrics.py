@@ -274,6 +274,7 @@ def test_evaluate_scores_a_chunk_of_images_at_a_time_with_the_same_results(tiny_
     images, labels = tiny_data  # 5 images: chunks of 2, 2 and 1
     whole = metrics.evaluate(tiny_model, images, labels, batch_size=2)
     monkeypatch.setattr(metrics, "_SCORE_CHUNK", 2)
+    monkeypatch.setattr(metrics, "_PREDICT_PIXELS", 3 * 8 * 8)  # 3 images: predicted a batch of 2 at a time
     chunked = metrics.evaluate(tiny_model, images, labels, batch_size=2)
     np.testing.assert_array_equal(chunked["confusion_matrix"], whole["confusion_matrix"])
     # The boundary F1 is a mean over images: the chunks' per-image scores give the whole set's mean.
