@@ -12,8 +12,9 @@ activations live on the GPU in the recipe, and are not what this measures.
 A full split cannot be measured on every machine, so each measurement loads a fraction (``scale``) of the
 full splits (3,680 training and 3,669 test images), and a straight line through the peaks at several
 fractions is extrapolated to the full splits; the residuals of the fit are recorded with it. The line holds
-once every buffer of fixed size is full: ``metrics.evaluate`` predicts up to 256 images at a time and counts
-``median_frequency_weights`` 256 at a time, so the smallest fraction should give each split more images.
+once every buffer of fixed size is full: ``median_frequency_weights`` counts 256 images at a time and
+``metrics.evaluate`` predicts about four million pixels at a time, so the smallest fraction should give each
+split more images than that.
 """
 
 from __future__ import annotations

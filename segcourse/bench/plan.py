@@ -27,7 +27,7 @@ class Plan:
         execute_book: execute every chapter (full), or read the times the last run recorded (quick).
         pets_size: ``(height, width)`` of chapter 7's Oxford-IIIT Pet recipe, whose data path is measured.
         pets_scales: the fractions of the full Pet splits loaded, one fresh process each (large enough to give
-            each split more than 256 images, the chunk of ``metrics.evaluate``'s predictions).
+            the training and test splits more than 256 images, ``median_frequency_weights``' chunk).
         pets_batch: the batch size of that data path.
     """
 
