@@ -132,7 +132,12 @@ def test_pets_memory_runs_the_recipes_data_path_at_every_scale(quick) -> None:
             stages = list(run["stages"].values())  # the process's peak after each stage: never lower
             assert stages == sorted(stages) and run["peak_bytes"] >= stages[-1]
             assert list(run["stages"])[-1] == f"evaluated {pets_memory.NETWORKS}"
-        assert measured["full_bytes"] == pytest.approx(measured["fit"]["full"])
+        if dtype in bench.QUICK.pets_measure_full:  # the full splits measured: that is the figure
+            full = measured["full_run"]
+            assert full["images"] == {"train": 3312, "val": 368, "test": 3669}
+            assert measured["full_from"] == "measured" and measured["full_bytes"] == full["peak_bytes"]
+        else:
+            assert measured["full_from"] == "line" and measured["full_bytes"] == measured["fit"]["full"]
     assert result["ratio"] == pytest.approx(result["full_bytes"]["float32"] / result["full_bytes"]["uint8"])
 
 
@@ -179,11 +184,32 @@ def test_fake_pets_examples_have_the_tfds_format() -> None:
         assert image.dtype == mask.dtype == np.uint8 and image.ndim == 3 and mask.shape == (*image.shape[:2], 1)
         assert 300 <= min(image.shape[:2]) and max(image.shape[:2]) <= 500
         assert set(np.unique(mask)) == {1, 2, 3}
-    images, labels = data._pets_to_arrays(iter(examples), (16, 16), "uint8")
-    assert images.shape == (3, 16, 16, 3) and set(np.unique(labels)) == {0, 1, 2}
+    images, labels = data._pets_to_arrays(iter(examples), (32, 32), "uint8")
+    assert images.shape == (3, 32, 32, 3) and set(np.unique(labels)) == {0, 1, 2}
     # The same numbers give the same examples (each is seeded by its number).
     again = next(pets_memory.fake_examples(range(1)))
     np.testing.assert_array_equal(again["image"], examples[0]["image"])
+
+
+def test_pets_memory_takes_the_measured_full_splits_over_the_line(monkeypatch) -> None:
+    calls = []
+
+    def fake_measure(dtype, scale, size, batch):
+        calls.append((dtype, scale))
+        peak = (1.0 + 10.0 * scale) * 2**30 * (1 if dtype == "uint8" else 4)  # exactly on a line
+        return {"peak_bytes": peak, "stages": {}, "images": {}, "array_bytes": 0}
+
+    monkeypatch.setattr(pets_memory, "measure", fake_measure)
+    result = pets_memory.pets_memory(bench.FULL, log=lambda line: None)
+    assert calls == [("uint8", s) for s in bench.FULL.pets_scales] + [("uint8", 1.0)] + [
+        ("float32", s) for s in bench.FULL.pets_scales
+    ]
+    assert result["full_from"] == {"uint8": "measured", "float32": "line"}
+    assert result["full_bytes"]["uint8"] == 11 * 2**30
+    assert result["full_bytes"]["float32"] == pytest.approx(44 * 2**30)
+    assert result["ratio"] == pytest.approx(4.0)
+    row = next(row for row in report.headline({"pets_memory": result}))
+    assert row["value"] == "11.0 GiB / 44.0 GiB" and row["met"] is True  # uint8 within 12.7 GiB
 
 
 def test_fit_line_extrapolates_to_the_full_splits() -> None:

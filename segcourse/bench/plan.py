@@ -29,6 +29,7 @@ class Plan:
         pets_scales: the fractions of the full Pet splits loaded, one fresh process each (large enough to give
             the training and test splits more than 256 images, ``median_frequency_weights``' chunk).
         pets_batch: the batch size of that data path.
+        pets_measure_full: the image dtypes whose full splits are measured too (one large process each).
     """
 
     name: str
@@ -48,6 +49,7 @@ class Plan:
     pets_size: tuple[int, int]
     pets_scales: tuple[float, ...]
     pets_batch: int
+    pets_measure_full: tuple[str, ...]
 
 
 #: CamVid's 360x480 where a model allows it. SegNet pools four times, so it needs multiples of 16: it
@@ -70,6 +72,7 @@ FULL = Plan(
     pets_size=(256, 256),
     pets_scales=(0.1, 0.15, 0.2),
     pets_batch=16,
+    pets_measure_full=("uint8",),
 )
 
 #: Small sizes: every figure is produced and every equality checked in well under two minutes; the
@@ -92,4 +95,5 @@ QUICK = Plan(
     pets_size=(32, 32),
     pets_scales=(0.005, 0.02),
     pets_batch=4,
+    pets_measure_full=(),
 )
