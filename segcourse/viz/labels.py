@@ -197,7 +197,9 @@ def compare(
     panels = 2 + len(predicted)
     cols = panels if columns is None else min(columns, panels)
     rows_per_sample = -(-panels // cols)
-    fig, axes, legend_cols = _label_grid(shown * rows_per_sample, cols, aspect, len(names) + void, notes=True)
+    fig, axes, legend_cols = _label_grid(
+        shown * rows_per_sample, cols, aspect, len(names) + void, notes=True, titles=rows_per_sample > 1
+    )
     for sample in range(shown):
         titled = sample == 0 or rows_per_sample > 1
         first, end = sample * rows_per_sample * cols, (sample + 1) * rows_per_sample * cols
