@@ -288,6 +288,17 @@ def test_quick_book_times_prefer_nbval_then_stored_timestamps(tmp_path) -> None:
     assert result["total_seconds"] == pytest.approx(132.5) and result["all_measured"] is False
 
 
+def test_chapter_7_quotes_the_recorded_pets_memory() -> None:
+    """The host memory chapter 7 states for its Pets recipe is the one the recorded run measured."""
+    results = bench.read_json(find_root() / "book" / "performance" / "bench.json")
+    chapter = (find_root() / "book" / "07_putting_it_together.md").read_text(encoding="utf-8")
+    chapter = " ".join(chapter.split())  # the prose wraps lines anywhere
+    full = results["pets_memory"]["full_bytes"]
+    assert results["pets_memory"]["full_from"] == {"uint8": "measured", "float32": "line"}
+    assert f"peaks at {full['uint8'] / 2**30:.1f} GiB of host memory with the images as bytes" in chapter
+    assert f"would need about {full['float32'] / 2**30:.1f} GiB with float32" in chapter
+
+
 def test_the_appendix_shows_the_recorded_run() -> None:
     """book/performance/table.md is what `segcourse bench` writes for book/performance/bench.json."""
     from segcourse.bench import report
