@@ -4,7 +4,8 @@
 - ``training``: learning curves and confusion matrices;
 - ``tables``: results as HTML tables (``table``);
 - ``animation``: matplotlib animations played by a small offline HTML player (``animate``);
-- ``comparison``: models compared on speed, accuracy and boundaries (``plot_speed_accuracy``).
+- ``comparison``: models compared on speed, accuracy and boundaries (``plot_speed_accuracy``);
+- ``sliding_window``: the sliding-window chapter's training patches and window overlap.
 
 Chapter-specific drawings (diagrams of a convolution, of unpooling, ...) live in their own modules here,
 named after what they draw.
@@ -26,6 +27,7 @@ from segcourse.viz._common import PANEL_INCHES
 from segcourse.viz.animation import Animation, animate
 from segcourse.viz.comparison import plot_speed_accuracy
 from segcourse.viz.labels import colorize, compare, overlay, plot_class_frequencies, show_samples
+from segcourse.viz.sliding_window import plot_window_overlap, show_patches
 from segcourse.viz.tables import table
 from segcourse.viz.training import plot_confusion, plot_history
 
@@ -40,6 +42,8 @@ __all__ = [
     "plot_confusion",
     "plot_history",
     "plot_speed_accuracy",
+    "plot_window_overlap",
+    "show_patches",
     "show_samples",
     "table",
 ]
