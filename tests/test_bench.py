@@ -165,6 +165,20 @@ def test_a_figure_an_older_run_did_not_record_is_left_out() -> None:
     assert [row["figure"] for row in rows] == ["SegNet decoder keeps (computed): feature maps / indices"]
 
 
+def test_merge_keeps_the_earlier_runs_other_sections_and_says_so(quick) -> None:
+    results, _ = quick
+    newer = {key: value for key, value in results.items() if key not in ("book", "training")}
+    older = dict(results, machine=dict(results["machine"], date="2026-01-01T00:00:00+00:00"))
+    merged = bench.merge(newer, older)
+    assert merged["book"] is results["book"] and merged["training"] is results["training"]
+    assert merged["earlier_run"]["sections"] == ["training", "book"]
+    table = report.markdown(merged)
+    assert f"**Earlier run**: training, book come from the {results['plan']} run of 2026-01-01" in table
+    assert "Earlier run" not in report.markdown(results)
+    with pytest.raises(ValueError, match="same plan"):
+        bench.merge(newer, dict(older, plan="full" if results["plan"] == "quick" else "quick"))
+
+
 def test_pets_split_strings_select_what_tfds_selects() -> None:
     counts = {"train": 3680, "test": 3669}
     assert pets_memory.split_range("test", counts) == range(3669)

@@ -86,6 +86,41 @@ def run(
     return results
 
 
+def merge(newer: dict[str, Any], older: dict[str, Any]) -> dict[str, Any]:
+    """The figures of ``newer`` completed with the sections that only ``older`` measured.
+
+    Used when a few sections are measured again (``segcourse bench --only ...``) and the others are kept
+    from an earlier full run. The result keeps ``newer``'s plan and machine, and records the earlier run
+    under ``"earlier_run"`` (its machine, date and load, and which sections come from it), so that the
+    report says which figures were measured when.
+
+    Args:
+        newer: the results of the later, partial run.
+        older: the results of an earlier run, whose other sections are kept.
+
+    Returns:
+        A new mapping, ready for ``write_json``.
+
+    Raises:
+        ValueError: the two runs used different plans (a quick run's figures cannot complete a full one's).
+
+    Example:
+        >>> merge({"plan": "full", "machine": {}, "memory": {}},
+        ...       {"plan": "full", "machine": {"date": "d"}, "book": {}})["earlier_run"]["sections"]
+        ['book']
+    """
+    if newer.get("plan") != older.get("plan"):
+        raise ValueError(f"merge: newer is a {newer.get('plan')!r} run and older a {older.get('plan')!r} run; "
+                         "expected two runs of the same plan")
+    kept = [name for name in SECTIONS if name in older and name not in newer]
+    merged = dict(newer)
+    for name in kept:
+        merged[name] = older[name]
+    if kept:
+        merged["earlier_run"] = {"sections": kept, "machine": older["machine"]}
+    return merged
+
+
 def write_json(results: dict[str, Any], path: str | Path) -> Path:
     """Writes ``results`` as indented JSON (creating the folder) and returns the path."""
     path = Path(path)
@@ -99,4 +134,4 @@ def read_json(path: str | Path) -> dict[str, Any]:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-__all__ = ["FULL", "QUICK", "SECTIONS", "Plan", "read_json", "run", "write_json"]
+__all__ = ["FULL", "QUICK", "SECTIONS", "Plan", "merge", "read_json", "run", "write_json"]

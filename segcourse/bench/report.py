@@ -355,6 +355,17 @@ def markdown(results: dict[str, Any], command: str = "make bench") -> str:
         + (f" (1-minute load at the start of each section: {loads})." if loads else "."),
         "",
     ]
+    if "earlier_run" in results:
+        earlier = results["earlier_run"]["machine"]
+        sections = ", ".join(results["earlier_run"]["sections"])
+        lines += [
+            f"**Earlier run**: {sections} come from the {results['plan']} run of {earlier['date']} on "
+            f"{earlier['cpu']}, {earlier['cores']} cores, TensorFlow "
+            f"{earlier['tensorflow']}, Keras {earlier['keras']}, load average "
+            f"{earlier['load_average_start'][0]} at the start and "
+            f"{earlier.get('load_average_end', ['?'])[0]} at the end; the other sections from the run above.",
+            "",
+        ]
     return "\n".join(lines)
 
 
