@@ -7,6 +7,7 @@ run once for the module, through the command line, with every output file.
 from __future__ import annotations
 
 import json
+import re
 from numbers import Real
 from pathlib import Path
 
@@ -324,3 +325,5 @@ def test_the_appendix_shows_the_recorded_run() -> None:
     assert (folder / "bench.png").stat().st_size > 10_000
     page = (find_root() / "book" / "appendix_performance.md").read_text(encoding="utf-8")
     assert "performance/table.md" in page and "performance/bench.png" in page
+    # every paragraph written from the recorded run, none left as a placeholder
+    assert not re.search(r"\b[A-Z0-9]+(?:_[A-Z0-9]+)*_(?:PARAGRAPH|SENTENCE)\b", page)
