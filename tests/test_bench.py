@@ -308,6 +308,9 @@ def test_chapter_7_quotes_the_recorded_pets_memory() -> None:
     results = bench.read_json(find_root() / "book" / "performance" / "bench.json")
     chapter = (find_root() / "book" / "07_putting_it_together.md").read_text(encoding="utf-8")
     chapter = " ".join(chapter.split())  # the prose wraps lines anywhere
+    if "pets_memory" not in results:  # the recorded run has no Pets figures: the chapter quotes none
+        assert "peaks at" not in chapter and "does not include that measurement yet" in chapter
+        return
     full = results["pets_memory"]["full_bytes"]
     assert results["pets_memory"]["full_from"] == {"uint8": "measured", "float32": "line"}
     assert f"peaks at {full['uint8'] / 2**30:.1f} GiB of host memory with the images as bytes" in chapter
