@@ -436,6 +436,13 @@ def boundary_f1(
     truth, pred, valid, num_classes = _prepare(y_true, y_pred, num_classes, ignore_index)
     if tolerance is None:
         tolerance = boundary_tolerance(truth.shape[1], truth.shape[2])
+    return _nanmean(_boundary_f1_per_image(truth, pred, valid, num_classes, tolerance))
+
+
+def _boundary_f1_per_image(
+    truth: np.ndarray, pred: np.ndarray, valid: np.ndarray, num_classes: int, tolerance: int
+) -> np.ndarray:
+    """Each image's boundary F1 (``nan`` for an image without a labelled pixel), from ``_prepare``'s output."""
     true_edges = _boundary_pixels(truth, valid)
     pred_edges = _boundary_pixels(pred, valid)
 
@@ -446,9 +453,7 @@ def boundary_f1(
         is_c = truth == c
         present[:, c] = (is_c & valid).any(axis=(1, 2))
         f1[:, c] = _f1_scores(true_edges & is_c, pred_edges & (pred == c), tolerance)
-
-    per_image = _ratio((f1 * present).sum(axis=1), present.sum(axis=1))
-    return _nanmean(per_image)
+    return _ratio((f1 * present).sum(axis=1), present.sum(axis=1))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -463,13 +468,23 @@ def _default_class_names(class_names: Any, num_classes: int) -> tuple[str, ...]:
     return tuple(f"class_{i}" for i in range(num_classes))
 
 
+#: Images scored at a time by ``evaluate``: its working memory (label copies, boundary masks) is that of this
+#: many images, whatever the size of the test set.
+_SCORE_CHUNK = 64
+#: Pixels predicted at a time by ``evaluate`` (in whole batches, at least one): the float32 inputs and class
+#: scores of a chunk stay at a few dozen megabytes, whatever the image size.
+_PREDICT_PIXELS = 2**22
+
+
 def _predict_labels(model: Any, images: np.ndarray, batch_size: int) -> tuple[np.ndarray, int]:
     """Predicted labels ``(n, height, width)`` and the model's number of output channels.
 
-    Predicts a chunk of images at a time and keeps only the argmax: the float scores of a whole test set
-    at full resolution would take ``num_classes`` times the memory of the labels.
+    Predicts a chunk of images at a time and keeps only the argmax, in one byte per pixel when the classes
+    allow it: the float scores of a whole test set at full resolution would take ``num_classes`` times
+    the memory of the labels.
     """
-    chunk = batch_size * max(1, 256 // batch_size)
+    pixels = int(np.prod(images.shape[1:3]))
+    chunk = batch_size * max(1, _PREDICT_PIXELS // pixels // batch_size)
     labels, channels = [], None
     for start in range(0, len(images), chunk):
         batch = images[start : start + chunk]
@@ -478,7 +493,7 @@ def _predict_labels(model: Any, images: np.ndarray, batch_size: int) -> tuple[np
         scores = _validate.as_array(model.predict(batch, batch_size=batch_size, verbose=0), "model output")
         _validate.check_rank(scores, "model output", (4,), "(n, height, width, num_classes)")
         channels = scores.shape[-1]
-        labels.append(np.argmax(scores, axis=-1).astype(np.int32))
+        labels.append(np.argmax(scores, axis=-1).astype(np.uint8 if channels < 255 else np.int32))
     return np.concatenate(labels), int(channels)
 
 
@@ -494,8 +509,10 @@ def evaluate(
 ) -> dict[str, Any]:
     """Runs a segmentation model on a set of images and computes every metric of this module.
 
-    Calls ``model.predict(images, batch_size=batch_size, verbose=0)`` (a few hundred images at a time),
-    takes the argmax of the class scores, and scores the predicted labels against ``labels``.
+    Calls ``model.predict(images, batch_size=batch_size, verbose=0)`` (about four million pixels at a time),
+    takes the argmax of the class scores, and scores the predicted labels against ``labels``, a few dozen
+    images at a time (adding up their confusion matrices and collecting each image's boundary F1), so that
+    the memory it needs beyond the predicted labels does not grow with the test set.
 
     Args:
         model: a Keras model mapping ``(n, height, width, channels)`` images to class scores
@@ -551,15 +568,24 @@ def evaluate(
             f"`num_classes` is {num_classes} but the model outputs {channels} class scores per pixel."
         )
     names = _default_class_names(class_names, num_classes)
+    if tolerance is None:
+        tolerance = boundary_tolerance(labels.shape[1], labels.shape[2])
 
-    truth, predicted, _, _ = _prepare(labels, predicted, num_classes, ignore_index, "labels", "model output")
-    matrix = confusion_matrix(truth, predicted, num_classes, ignore_index)
+    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+    per_image = []
+    for start in range(0, len(labels), _SCORE_CHUNK):
+        chunk = slice(start, start + _SCORE_CHUNK)
+        truth, pred, valid, _ = _prepare(
+            labels[chunk], predicted[chunk], num_classes, ignore_index, "labels", "model output"
+        )
+        matrix += confusion_matrix(truth, pred, num_classes, ignore_index)
+        per_image.append(_boundary_f1_per_image(truth, pred, valid, num_classes, tolerance))
     scores = scores_from_confusion(matrix)
     return {
         "pixel_accuracy": scores["pixel_accuracy"],
         "class_accuracy": scores["class_accuracy"],
         "mean_iou": scores["mean_iou"],
-        "boundary_f1": boundary_f1(truth, predicted, num_classes, tolerance, ignore_index),
+        "boundary_f1": _nanmean(np.concatenate(per_image)),
         "iou_per_class": {name: float(iou) for name, iou in zip(names, scores["iou_per_class"], strict=True)},
         "confusion_matrix": matrix,
     }

@@ -391,6 +391,16 @@ def test_median_frequency_by_hand():
     np.testing.assert_allclose(weights, expected, rtol=1e-6)
 
 
+def test_median_frequency_counts_a_chunk_of_images_at_a_time(scenes, monkeypatch):
+    from segcourse.data import class_weights
+
+    _, labels = scenes
+    whole = median_frequency_weights(labels)
+    monkeypatch.setattr(class_weights, "_CHUNK_IMAGES", 3)  # chunks that split the images unevenly
+    assert len(labels) % 3 != 0
+    np.testing.assert_array_equal(median_frequency_weights(labels), whole)
+
+
 def test_median_frequency_single_map_and_no_ignore():
     label = np.array([[0, 0, 0, 1]])  # freq 3/4 and 1/4, median 1/2
     np.testing.assert_allclose(median_frequency_weights(label, num_classes=2, ignore_index=None), [2 / 3, 2])

@@ -309,6 +309,19 @@ def test_evaluate_matches_the_metrics(tiny_model, tiny_data):
     assert results["confusion_matrix"].sum() == labels.size - 5  # one void pixel per image
 
 
+def test_evaluate_scores_a_chunk_of_images_at_a_time_with_the_same_results(tiny_model, tiny_data, monkeypatch):
+    images, labels = tiny_data  # 5 images: chunks of 2, 2 and 1
+    whole = metrics.evaluate(tiny_model, images, labels, batch_size=2)
+    monkeypatch.setattr(metrics, "_SCORE_CHUNK", 2)
+    monkeypatch.setattr(metrics, "_PREDICT_PIXELS", 3 * 8 * 8)  # 3 images: predicted a batch of 2 at a time
+    chunked = metrics.evaluate(tiny_model, images, labels, batch_size=2)
+    np.testing.assert_array_equal(chunked["confusion_matrix"], whole["confusion_matrix"])
+    # The boundary F1 is a mean over images: the chunks' per-image scores give the whole set's mean.
+    pred = tiny_model.predict(images, verbose=0)
+    assert chunked["boundary_f1"] == pytest.approx(metrics.boundary_f1(labels, pred, 3))
+    assert chunked["mean_iou"] == whole["mean_iou"] and chunked["pixel_accuracy"] == whole["pixel_accuracy"]
+
+
 def test_evaluate_boundary_f1_uses_the_diagonal_tolerance_unless_told(tiny_data):
     images, labels = tiny_data
     # A model that predicts the labels moved one column to the right, as one-hot scores.
@@ -317,7 +330,7 @@ def test_evaluate_boundary_f1_uses_the_diagonal_tolerance_unless_told(tiny_data)
 
     class Fixed:
         def predict(self, batch, batch_size, verbose):
-            assert len(batch) == len(images)  # evaluate predicts up to 256 images at a time
+            assert len(batch) == len(images)  # 5 images of 8x8: one chunk of pixels
             return scores
 
     default = metrics.evaluate(Fixed(), images, labels, batch_size=2)["boundary_f1"]

@@ -9,6 +9,9 @@ import numpy as np
 from segcourse._validate import check_labels, check_positive_int
 from segcourse.data.classes import NUM_CLASSES, VOID
 
+#: Images counted at a time by ``median_frequency_weights`` (its working memory, whatever the data set's size).
+_CHUNK_IMAGES = 256
+
 
 def median_frequency_weights(
     labels: Any, num_classes: int = NUM_CLASSES, ignore_index: int | None = VOID
@@ -45,8 +48,13 @@ def median_frequency_weights(
     if not valid.any():
         raise ValueError("`labels` hold no labelled pixel: every pixel is void.")
     # Pixel count of every (image, class) pair in one bincount: image i, class c -> bin i * num_classes + c.
-    bins = (np.arange(len(labels))[:, None] * num_classes + labels)[valid]
-    counts = np.bincount(bins, minlength=len(labels) * num_classes).reshape(len(labels), num_classes)
+    # A chunk of images at a time: the bins are 8-byte integers, 8 times the memory of uint8 label maps.
+    counts = np.zeros((len(labels), num_classes), dtype=np.int64)
+    for start in range(0, len(labels), _CHUNK_IMAGES):
+        chunk = slice(start, start + _CHUNK_IMAGES)
+        images = len(labels[chunk])
+        bins = (np.arange(images)[:, None] * num_classes + labels[chunk])[valid[chunk]]
+        counts[chunk] = np.bincount(bins, minlength=images * num_classes).reshape(images, num_classes)
     image_pixels = counts.sum(axis=1)
     present = counts > 0
     occurs = present.any(axis=0)

@@ -4,6 +4,7 @@
 - ``training``: learning curves and confusion matrices;
 - ``tables``: results as HTML tables (``table``);
 - ``animation``: matplotlib animations played by a small offline HTML player (``animate``);
+- ``comparison``: models compared on speed, accuracy and boundaries (``plot_speed_accuracy``);
 - ``sliding_window``: the sliding-window chapter's training patches and window overlap;
 - ``fcn``: diagrams of FCN-32s, FCN-16s and FCN-8s drawn from the models (``plot_fcn``, chapter 2).
 
@@ -35,6 +36,7 @@ from segcourse.viz.convolution import (
     plot_responses,
     plot_taps,
 )
+from segcourse.viz.comparison import plot_speed_accuracy
 from segcourse.viz.dilation import animate_receptive_field, plot_path_maps, plot_sensitivity
 from segcourse.viz.fcn import plot_fcn
 from segcourse.viz.labels import colorize, compare, overlay, plot_class_frequencies, show_samples
@@ -59,6 +61,7 @@ __all__ = [
     "plot_path_maps",
     "plot_responses",
     "plot_sensitivity",
+    "plot_speed_accuracy",
     "plot_taps",
     "plot_window_overlap",
     "show_patches",
