@@ -30,13 +30,13 @@ from __future__ import annotations
 
 from segcourse.viz._common import PANEL_INCHES
 from segcourse.viz.animation import Animation, animate
+from segcourse.viz.comparison import plot_speed_accuracy
 from segcourse.viz.convolution import (
     animate_convolution,
     animate_transposed_convolution,
     plot_responses,
     plot_taps,
 )
-from segcourse.viz.comparison import plot_speed_accuracy
 from segcourse.viz.dilation import animate_receptive_field, plot_path_maps, plot_sensitivity
 from segcourse.viz.fcn import plot_fcn
 from segcourse.viz.labels import colorize, compare, overlay, plot_class_frequencies, show_samples
