@@ -9,15 +9,18 @@ COLAB_VENV := .venv-colab
 COLAB_BIN := $(COLAB_VENV)/bin
 # Colab's package list and OS/Python versions: copies of googlecolab/backend-info's files (see its README).
 COLAB_INFO := tests/colab/backend-info
-# Debian's Chromium, for the browser tests (never a browser downloaded by a test tool).
-CHROMIUM := /usr/bin/chromium
+# Debian's Chromium, for the browser tests (never a browser downloaded by a test tool). Another Chromium can be
+# named: `make test CHROMIUM=/path/to/chromium` (GitHub's Ubuntu runners have one at /usr/bin/chromium too).
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
 # apt-get needs root: CI runs as root, a developer may need sudo.
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 # TensorFlow's C++ log lines would otherwise reach notebook outputs (nbval compares stderr too).
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 
-.PHONY: help book book-student test unit unit-colab nbval colab-venv colab-refresh clean-colab book-check browser chromium notebooks sync lint clean bench
+.PHONY: help book book-student test unit unit-colab nbval colab-venv colab-refresh clean-colab book-check browser chromium \
+  notebooks sync lint clean bench dist dist-check release site
 
 help:
 	@echo "make book       build the HTML book into _build/html (Sphinx warnings are errors)"
@@ -29,6 +32,9 @@ help:
 	@echo "make unit-colab the package's tests under Colab's Python and package versions (.venv-colab)"
 	@echo "make colab-refresh  copy Colab's package list from COLAB_INFO_FROM (default ../shared/colab)"
 	@echo "make bench      measure the course's performance claims (tens of minutes) for the Performance appendix"
+	@echo "make dist       build the sdist and the wheel into dist/ and check them (twine check)"
+	@echo "make release VERSION=X.Y.Z  commit and tag release X.Y.Z, then start X.Y.(Z+1).dev0 (pushes nothing)"
+	@echo "make site       build both editions and lay them out as the published site in _build/site"
 
 # The venv is complete only once its stamp exists: an interrupted creation is started over.
 $(VENV)/.created:
@@ -37,8 +43,9 @@ $(VENV)/.created:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	touch $@
 
-# A stamp for the installed extras: re-install when pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml | $(VENV)/.created
+# A stamp for the installed extras: re-install when pyproject.toml or the version (segcourse/__init__.py, read
+# by setuptools for the installed metadata) changes.
+$(VENV)/.installed: pyproject.toml segcourse/__init__.py | $(VENV)/.created
 	$(BIN)/python -m pip install --quiet -e ".[book,test,dev]"
 	touch $@
 
@@ -108,7 +115,8 @@ book-student: $(VENV)/.installed
 	mv _build/student/source/_build/html _build/student/html
 
 unit: $(VENV)/.installed
-	$(BIN)/pytest tests --ignore=tests/test_book_build.py --ignore=tests/test_book_browser.py
+	$(BIN)/pytest tests --ignore=tests/test_book_build.py --ignore=tests/test_book_browser.py \
+	  --ignore=tests/test_site.py --ignore=tests/test_dist.py
 
 # The package's own tests again under Colab's Python and versions (segcourse from this checkout): what depends
 # on the versions of TensorFlow, Keras, NumPy and Matplotlib. The tooling tests (book, student edition,
@@ -128,7 +136,7 @@ $(CHROMIUM):
 # Builds the book and its student edition, then checks the HTML files, the pages in headless Chromium
 # (screenshots of the chapters in _build/screenshots/) and that no solution reached the student edition.
 book-check: book book-student $(CHROMIUM)
-	$(BIN)/pytest tests/test_book_build.py tests/test_book_browser.py \
+	$(BIN)/pytest tests/test_book_build.py tests/test_book_browser.py tests/test_site.py \
 	  tests/test_student.py::test_built_student_book_has_no_solutions
 
 # The browser tests alone, on the book already built (builds it when there is none).
@@ -136,10 +144,41 @@ browser: $(VENV)/.installed $(CHROMIUM)
 	[ -f _build/html/index.html ] || $(MAKE) book
 	$(BIN)/pytest tests/test_book_browser.py
 
+# ruff, and the GitHub workflows (jactionlint, with shellcheck for their `run:` scripts, both from $(BIN)):
+# a broken workflow fails here, not on GitHub.
 lint: $(VENV)/.installed
 	$(BIN)/ruff check segcourse tests
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jactionlint --no-color --strict-exit
 
-test: lint unit unit-colab nbval book-check
+test: lint unit unit-colab nbval book-check dist-check
+
+# The package as PyPI gets it: sdist, then the wheel built from the sdist, into dist/; twine checks their metadata
+# and README as PyPI renders it. The release workflow publishes these files.
+dist: $(VENV)/.installed
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
+
+# What a maintainer and a Binder user install, in a fresh virtual environment (tests/test_dist.py, minutes:
+# TensorFlow is installed afresh): the sdist and wheel build and pass twine; Binder's requirements
+# (binder/requirements.txt, from the repository root, as repo2docker installs them) give an environment in
+# which the introduction executes; the wheel installs there and `segcourse info` runs.
+dist-check: $(VENV)/.installed
+	$(BIN)/pytest tests/test_dist.py
+
+# A release (README, "Cutting a release"): checks, then commits "Release X.Y.Z" (version and Colab cells) and
+# tags it vX.Y.Z, then commits X.Y.(Z+1).dev0. Nothing is pushed: `git push origin main vX.Y.Z` publishes.
+release: $(VENV)/.installed
+	@[ -n "$(VERSION)" ] || { echo "usage: make release VERSION=X.Y.Z"; exit 2; }
+	$(BIN)/python -m segcourse.release cut $(VERSION)
+
+# The published site, as the publish workflow lays it out (it runs this for the newest release and for main
+# into the same SITE): this checkout's book and student book under SITE, and its student notebooks under
+# STUDENT_NOTEBOOKS/<ref>/book (the student-notebooks branch). See segcourse/release.py.
+SITE ?= _build/site
+STUDENT_NOTEBOOKS ?= _build/student-notebooks
+site: book book-student
+	$(BIN)/python -m segcourse.release site "$(SITE)" "$(STUDENT_NOTEBOOKS)"
 
 sync: $(VENV)/.installed
 	$(BIN)/python -m segcourse.book sync

@@ -40,6 +40,8 @@ def _import_tensorflow_quietly() -> None:
 
 _import_tensorflow_quietly()
 
-__version__ = "0.1.0"
+# The one place the version is written (setuptools reads it for the package metadata; see segcourse.release):
+# X.Y.Z.devN on the development branch, X.Y.Z at a release. `make release VERSION=X.Y.Z` changes it.
+__version__ = "0.1.0.dev0"
 
 __all__ = ["__version__"]

@@ -10,8 +10,10 @@ root::
     python -m segcourse.book format [NN_name]  # format the code cells with ruff to fit the book's column
     python -m segcourse.book pages [NN_name]   # list what keeps a chapter from reading like a page (exit 1)
 
-``make notebooks`` runs the first two. The repository URL lives in ``_config.yml`` (``repository.url`` and
-``repository.branch``) and nowhere else: ``sync`` writes it into the first code cell of every chapter.
+``make notebooks`` runs the first two. What the first code cell of every chapter installs follows from one
+setting, the version in ``segcourse/__init__.py`` (see ``segcourse.release``): a release installs itself from
+PyPI, a development version installs the development branch of the repository named in ``_config.yml``
+(``repository.url`` and ``repository.branch``, the one place the repository is written). ``sync`` writes it.
 """
 
 from __future__ import annotations
@@ -56,11 +58,17 @@ def read_config(root: Path) -> dict:
 
 
 def install_requirement(root: Path) -> str:
-    """The pip requirement that installs segcourse from the repository named in ``_config.yml``."""
+    """The pip requirement that the Colab cells install, from the version in ``segcourse/__init__.py``.
+
+    A release ``X.Y.Z`` installs ``segcourse==X.Y.Z`` from PyPI; a development version ``X.Y.Z.devN`` installs
+    the development branch of the repository named in ``_config.yml`` (see ``segcourse.release``).
+    """
+    from segcourse import release
+
     repository = read_config(root)["repository"]
-    url = repository["url"].rstrip("/")
-    branch = repository.get("branch", "main")
-    return f"git+{url}@{branch}"
+    return release.install_requirement(
+        release.read_version(root), repository["url"], repository.get("branch", "main")
+    )
 
 
 def colab_cell(requirement: str) -> str:
@@ -119,8 +127,14 @@ def sync(root: Path, sources: Sequence[Path] | None = None) -> list[Path]:
         if not first.source.startswith(COLAB_MARKER):
             raise ValueError(f"{md_path}: the first code cell must be the Colab set-up cell")
         if first.source != cell:
-            first.source = cell
-            jupytext.write(notebook, md_path, fmt="md:myst")
+            text = md_path.read_text(encoding="utf-8")
+            if text.count(first.source) == 1:
+                # Only the cell's lines change (a release commit shows just its install line); writing the
+                # notebook back through jupytext would also normalise the rest of the file.
+                md_path.write_text(text.replace(first.source, cell), encoding="utf-8")
+            else:
+                first.source = cell
+                jupytext.write(notebook, md_path, fmt="md:myst")
         ipynb_path = md_path.with_suffix(".ipynb")
         if ipynb_path.exists():
             # Keep the stored outputs of unchanged cells (jupytext --update).
@@ -132,12 +146,16 @@ def sync(root: Path, sources: Sequence[Path] | None = None) -> list[Path]:
     return sources
 
 
-#: The kernel that ``execute(..., python=...)`` registers for another interpreter (in a temporary folder).
+#: The kernel that ``register_kernel`` (``execute(..., python=...)``) registers for another interpreter.
 OTHER_KERNEL = "segcourse-other-python"
 
 
-def _kernel_for(python: str, folder: Path) -> str:
-    """Registers a kernel running ``python`` under ``folder`` (put on JUPYTER_PATH); returns its name."""
+def register_kernel(python: str, folder: Path) -> str:
+    """Registers a kernel running ``python`` under ``folder`` (put on JUPYTER_PATH); returns its name.
+
+    The interpreter's environment needs ipykernel. ``execute`` uses it for the Colab stand-in, the Binder test
+    (tests/test_dist.py) for a fresh environment made from binder/requirements.txt.
+    """
     import json
     import os
 
@@ -166,7 +184,7 @@ def execute(paths: Sequence[Path], timeout: int = 600, python: str | None = None
 
     seconds = {}
     with tempfile.TemporaryDirectory(prefix="segcourse-kernel-") as folder:
-        kernel_name = "python3" if python is None else _kernel_for(python, Path(folder))
+        kernel_name = "python3" if python is None else register_kernel(python, Path(folder))
         for path in paths:
             notebook = nbformat.read(path, as_version=4)
             kernelspec = dict(notebook.metadata.get("kernelspec", {}))
@@ -351,6 +369,7 @@ __all__ = [
     "find_root",
     "install_requirement",
     "pair_differences",
+    "register_kernel",
     "stale_colab_cells",
     "sync",
 ]

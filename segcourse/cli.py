@@ -130,9 +130,15 @@ def run_bench(args: argparse.Namespace) -> int:
 
 def run_student(out_dir: str, as_book: bool) -> int:
     """``segcourse student``: writes the student notebooks (or the student book's sources)."""
-    from segcourse import student
+    from segcourse import book, release, student
 
     try:
+        version = release.read_version(book.find_root())
+        if not version.is_release:
+            print(f"segcourse student: warning: this checkout is development version {version}; its notebooks "
+                  "install segcourse from the development branch, which changes under your students. For a "
+                  "class, hand out from a release: `git checkout vX.Y.Z` first (see the Instructor guide).",
+                  file=sys.stderr)
         if as_book:
             print(f"wrote the sources of the student book to {student.write_student_book(out_dir)}")
             print(f"build it with: jupyter-book build {out_dir}")

@@ -16,7 +16,10 @@ Conventions of a chapter's exercises (``book/NN_name.md``), which this module re
   verdict), and it reports "NOT YET" without stopping the notebook while the stub is unanswered.
 
 Every other kept cell keeps its outputs. The student notebook records its chapter in its metadata
-(``metadata.segcourse.chapter``), which ``segcourse grade`` reads.
+(``metadata.segcourse.chapter``), which ``segcourse grade`` reads, and the release of the course it was made
+from (``metadata.segcourse.made_from``: version, whether it is a release, git ref and commit). Its first cell
+installs that release in Colab: hand out from a release (``git checkout vX.Y.Z``), so that the notebooks and
+the package they install stay the same all term.
 
 Command line: ``segcourse student OUT_DIR`` writes the student edition of every chapter notebook;
 ``segcourse student --book OUT_DIR`` writes a copy of the book's sources with those notebooks, which
@@ -28,12 +31,13 @@ from __future__ import annotations
 import copy
 import re
 import shutil
+import subprocess
 import textwrap
 from pathlib import Path
 
 import nbformat
 
-from segcourse import book
+from segcourse import book, release
 
 BEGIN_MARKER = "### BEGIN SOLUTION"
 END_MARKER = "### END SOLUTION"
@@ -158,7 +162,9 @@ def _strip_solutions(source: str, open_label: str | None) -> tuple[str, str | No
 # Notebooks
 
 
-def make_student_edition(notebook: nbformat.NotebookNode, chapter: str | None = None) -> nbformat.NotebookNode:
+def make_student_edition(
+    notebook: nbformat.NotebookNode, chapter: str | None = None, made_from: dict | None = None
+) -> nbformat.NotebookNode:
     """The student edition of a chapter notebook (a new notebook; the argument is left unchanged).
 
     Removes the solutions (see the module docstring for the conventions), leaves the marked function
@@ -167,6 +173,8 @@ def make_student_edition(notebook: nbformat.NotebookNode, chapter: str | None = 
     Args:
         notebook: an nbformat v4 notebook, e.g. ``nbformat.read("book/00_introduction.ipynb", 4)``.
         chapter: the chapter's name (``"00_introduction"``), recorded in ``metadata.segcourse.chapter``.
+        made_from: the release it is made from (``release_record(root)``), recorded in
+            ``metadata.segcourse.made_from``.
 
     Returns:
         The student notebook.
@@ -200,8 +208,29 @@ def make_student_edition(notebook: nbformat.NotebookNode, chapter: str | None = 
     student.cells = cells
     # No jupytext pairing: opening the student notebook must not write a .md with the stubs next to it.
     student.metadata.get("jupytext", {}).pop("formats", None)
-    student.metadata["segcourse"] = {"edition": "student", **({"chapter": chapter} if chapter else {})}
+    student.metadata["segcourse"] = {
+        "edition": "student",
+        **({"chapter": chapter} if chapter else {}),
+        **({"made_from": made_from} if made_from else {}),
+    }
     return student
+
+
+def release_record(root: Path) -> dict:
+    """The release of the course at ``root``: what ``segcourse student`` records in every notebook.
+
+    Returns:
+        ``{"version": "0.2.0", "release": True, "ref": "v0.2.0", "commit": "<sha of HEAD>"}``; ``release`` is
+        False for a development version (whose ref is the development branch), and ``commit`` is absent
+        outside a git checkout.
+    """
+    version = release.read_version(root)
+    branch = book.read_config(root)["repository"].get("branch", "main")
+    record = {"version": str(version), "release": version.is_release, "ref": release.git_ref(version, branch)}
+    done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True)
+    if done.returncode == 0:
+        record["commit"] = done.stdout.strip()
+    return record
 
 
 def solution_code(notebook: nbformat.NotebookNode) -> list[str]:
@@ -242,25 +271,30 @@ def write_student_edition(out_dir: Path | str, root: Path | str | None = None) -
     root = Path(root) if root else book.find_root()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    origin = release_record(root)
     written = []
     for path in chapter_notebooks(root):
-        student = make_student_edition(nbformat.read(path, as_version=4), chapter=path.stem)
+        student = make_student_edition(nbformat.read(path, as_version=4), chapter=path.stem, made_from=origin)
         nbformat.write(student, out_dir / path.name)
         written.append(out_dir / path.name)
     return written
 
 
 def student_book_config(config: dict) -> dict:
-    """The ``_config.yml`` of the student book: the same, titled as such, without Colab and Binder buttons.
+    """The ``_config.yml`` of the student book: the same, titled so, with Colab buttons on student notebooks.
 
-    The launch buttons open the notebooks of the repository, which hold the solutions; the download
-    button, which serves the page's own (student) notebook, stays.
+    ``segcourse_edition: student`` makes the extension ``segcourse.release`` point the Colab buttons at the
+    student notebooks that the publish workflow writes to ``release.STUDENT_BRANCH`` (in the folder of the
+    release, or of the development branch) and publish the book under ``student/``. The Binder and JupyterHub
+    buttons, which would open the repository and its solutions, are removed; the download button serves the
+    page's own (student) notebook.
     """
     config = copy.deepcopy(config)
     config["title"] = f"{config.get('title', 'Book')} (student edition)"
     launch = config.get("launch_buttons", {})
-    for key in ("colab_url", "binderhub_url", "jupyterhub_url", "thebe"):
+    for key in ("binderhub_url", "jupyterhub_url", "thebe"):
         launch.pop(key, None)
+    config.setdefault("sphinx", {}).setdefault("config", {})["segcourse_edition"] = "student"
     return config
 
 
@@ -304,9 +338,10 @@ __all__ = [
     "is_check_cell",
     "make_student_edition",
     "marked_code",
+    "release_record",
     "solution_code",
-    "student_book_config",
     "stub_solution_code",
+    "student_book_config",
     "write_student_book",
     "write_student_edition",
 ]

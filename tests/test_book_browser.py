@@ -14,6 +14,7 @@ Playwright drives /usr/bin/chromium: no browser is ever downloaded. Skipped when
 from __future__ import annotations
 
 import functools
+import os
 import re
 import subprocess
 import threading
@@ -27,12 +28,13 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from segcourse import book
+from segcourse import book, release
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's package by default; the Makefile passes CHROMIUM when it names another (`make test CHROMIUM=...`).
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHAPTERS = book.chapter_sources(ROOT)
 
 pytestmark = [
@@ -361,7 +363,8 @@ def test_chapter_colab_button_opens_its_notebook(browser, base_url, md_path):
     repository, branch, path = match.groups()
     config = book.read_config(ROOT)["repository"]
     assert f"https://github.com/{repository}" == config["url"].rstrip("/")
-    assert branch == config.get("branch", "main") == "main"
+    # The release's tag, or the development branch (segcourse.release): the notebook that installs that release.
+    assert branch == release.git_ref(release.read_version(ROOT), config.get("branch", "main"))
     assert path == f"book/{md_path.stem}.ipynb"
     assert (ROOT / path).is_file(), f"{path} does not exist"
     assert not git_ignored(ROOT / path), f"{path} is ignored by git, so it is not in the repository"

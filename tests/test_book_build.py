@@ -11,11 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from segcourse import book
+from segcourse import book, release
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
 CHAPTERS = book.chapter_sources(ROOT)
+CONFIG = book.read_config(ROOT)
+VERSION = release.read_version(ROOT)
+#: The ref the launch buttons open: the release's tag, or the development branch (segcourse.release).
+REF = release.git_ref(VERSION, CONFIG["repository"]["branch"])
 
 pytestmark = pytest.mark.skipif(not (HTML / "index.html").exists(), reason="run `make book` first")
 
@@ -38,7 +42,7 @@ def test_chapter_has_a_colab_link_to_its_notebook(md_path):
     config = book.read_config(ROOT)["repository"]
     for repository, branch, path in links:
         assert f"https://github.com/{repository}" == config["url"].rstrip("/")
-        assert branch == "main"
+        assert branch == REF
         assert path.endswith(".ipynb") and (ROOT / path).is_file(), path
         assert path == f"book/{md_path.stem}.ipynb"
 
@@ -67,3 +71,45 @@ def test_solutions_are_in_dropdowns(md_path):
     exercises = html.count('class="exercise admonition')
     if exercises:
         assert html.count("solution dropdown") >= exercises
+
+
+BINDER = re.compile(r'href="https://mybinder\.org/v2/gh/([^/"]+/[^/"]+)/([^/"?]+)\?urlpath=tree/([^"]+)"')
+
+
+@pytest.mark.parametrize("md_path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_has_a_binder_link_to_its_notebook(md_path):
+    """Binder builds the same ref (its binder/requirements.txt installs that checkout) and opens the chapter."""
+    [(repository, ref, path)] = BINDER.findall(page(md_path))
+    assert f"https://github.com/{repository}" == CONFIG["repository"]["url"].rstrip("/")
+    assert ref == REF and path == f"book/{md_path.stem}.ipynb"
+
+
+def _pages() -> list[Path]:
+    return sorted(p for p in HTML.glob("book/*.html"))
+
+
+def test_every_page_names_the_version_and_the_licences():
+    url = CONFIG["repository"]["url"].rstrip("/")
+    for path in _pages():
+        html = path.read_text(encoding="utf-8")
+        assert f'data-segcourse-version="{VERSION}"' in html, path.name
+        assert f'href="{url}/blob/{REF}/LICENSE">MIT</a>' in html, path.name
+        assert f'href="{url}/blob/{REF}/LICENSE-CONTENT">CC BY 4.0</a>' in html, path.name
+        assert ("Development version of the course" in html) is not VERSION.is_release, path.name
+
+
+def test_canonical_links_and_sitemap_give_the_published_address():
+    base = CONFIG["html"]["baseurl"] + release.site_path(VERSION)
+    pages = _pages()
+    for path in pages:
+        address = f"{base}{path.relative_to(HTML).as_posix()}"
+        assert f'<link rel="canonical" href="{address}" />' in path.read_text(encoding="utf-8"), path.name
+    listed = re.findall(r"<loc>([^<]+)</loc>", (HTML / "sitemap.xml").read_text(encoding="utf-8"))
+    assert sorted(listed) == sorted(f"{base}{p.relative_to(HTML).as_posix()}" for p in pages)
+
+
+def test_favicon_is_linked_and_shipped():
+    html = (HTML / "book" / "intro.html").read_text(encoding="utf-8")
+    [href] = re.findall(r'<link rel="icon" href="([^"]+)"', html)
+    icon = (HTML / "book" / href).resolve()
+    assert icon.is_file() and icon.read_bytes() == (ROOT / CONFIG["html"]["favicon"]).read_bytes()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from segcourse import book
+from segcourse import book, release
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = book.chapter_sources(ROOT)
@@ -54,10 +54,15 @@ def test_notebook_stores_outputs(md_path):
 
 
 def test_colab_cells_match_the_repository_in_config():
+    """Every chapter installs what the version says: the release from PyPI, or the development branch."""
     assert book.stale_colab_cells(ROOT) == []
     requirement = book.install_requirement(ROOT)
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
-    assert requirement == f"git+{config['repository']['url']}@{config['repository']['branch']}"
+    version = release.read_version(ROOT)
+    if version.is_release:
+        assert requirement == f"segcourse=={version}"
+    else:
+        assert requirement == f"git+{config['repository']['url']}@{config['repository']['branch']}"
     assert config["repository"]["branch"] == "main"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import html
 import re
+import subprocess
 import textwrap
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from segcourse import book, check, cli, grade, student
+from segcourse import book, check, cli, grade, release, student
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER_NOTEBOOKS = student.chapter_notebooks(ROOT)
@@ -227,16 +228,35 @@ def test_write_student_edition_and_the_command(tmp_path, capsys):
     assert cli.main(["student", str(tmp_path / "out")]) == 0
     written = sorted((tmp_path / "out").glob("*.ipynb"))
     assert [p.name for p in written] == [p.name for p in CHAPTER_NOTEBOOKS]
-    assert f"wrote {written[0]}" in capsys.readouterr().out
+    output = capsys.readouterr()
+    assert f"wrote {written[0]}" in output.out
     notebook = nbformat.read(written[0], as_version=4)
     assert notebook.metadata["segcourse"]["chapter"] == CHAPTER_NOTEBOOKS[0].stem
+    # The release it was made from, in every notebook; a development version is handed out with a warning.
+    version = release.read_version(ROOT)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    expected = {"version": str(version), "release": version.is_release, "ref": release.git_ref(version, "main")}
+    for path in written:
+        made_from = nbformat.read(path, as_version=4).metadata["segcourse"]["made_from"]
+        assert made_from == {**expected, **({"commit": head} if head else {})}
+    assert ("hand out from a release" in output.err) is not version.is_release
+
+
+def test_release_record_of_a_release_outside_git(tmp_path):
+    (tmp_path / "segcourse").mkdir()
+    (tmp_path / "segcourse" / "__init__.py").write_text('__version__ = "1.2.3"\n')
+    (tmp_path / "_config.yml").write_text((ROOT / "_config.yml").read_text())
+    assert student.release_record(tmp_path) == {"version": "1.2.3", "release": True, "ref": "v1.2.3"}
 
 
 def test_student_book_sources(tmp_path):
     out = student.write_student_book(tmp_path / "student-book", ROOT)
     config = yaml.safe_load((out / "_config.yml").read_text())
     assert config["title"].endswith("(student edition)")
-    assert "colab_url" not in config["launch_buttons"] and "binderhub_url" not in config["launch_buttons"]
+    # Colab opens the student notebooks (segcourse.release points it there); Binder would open the solutions.
+    assert config["launch_buttons"]["colab_url"] == book.read_config(ROOT)["launch_buttons"]["colab_url"]
+    assert "binderhub_url" not in config["launch_buttons"]
+    assert config["sphinx"]["config"]["segcourse_edition"] == "student"
     assert config["bibtex_bibfiles"] == book.read_config(ROOT)["bibtex_bibfiles"]
     assert (out / "_toc.yml").read_text() == (ROOT / "_toc.yml").read_text()
     assert not list((out / "book").glob("[0-9][0-9]_*.md")), "the chapter sources hold the solutions"
@@ -263,7 +283,10 @@ def test_student_edition_of_the_introduction_runs_top_to_bottom(tmp_path):
 def test_built_student_book_has_no_solutions(path):
     page = (STUDENT_HTML / "book" / f"{path.stem}.html").read_text(encoding="utf-8")
     assert "solution dropdown" not in page and "(student edition)" in page
-    assert "colab.research.google.com" not in page
+    # Colab opens the student notebook (tests/test_site.py follows the link), never the chapter's own.
+    colab = re.findall(r'href="(https://colab\.research\.google\.com/[^"]+)"', page)
+    assert colab and all(f"/blob/{release.STUDENT_BRANCH}/" in link for link in colab), colab
+    assert "mybinder.org" not in page
     text = html.unescape(re.sub(r"<[^>]+>", "", page))  # code is highlighted token by token
     for solution in student.solution_code(nbformat.read(path, as_version=4)):
         for line in (line.strip() for line in solution.splitlines()):
