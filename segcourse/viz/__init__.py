@@ -3,7 +3,9 @@
 - ``labels``: colour-coded label maps, overlays, sample grids, side-by-side comparisons, class frequencies;
 - ``training``: learning curves and confusion matrices;
 - ``tables``: results as HTML tables (``table``);
-- ``animation``: matplotlib animations played by a small offline HTML player (``animate``).
+- ``animation``: matplotlib animations played by a small offline HTML player (``animate``);
+- ``unpooling``: chapter 3's maps side by side (``show_maps``) and pooling with indices then unpooling,
+  animated (``animate_unpooling``).
 
 Chapter-specific drawings (diagrams of a convolution, of unpooling, ...) live in their own modules here,
 named after what they draw.
@@ -26,17 +28,20 @@ from segcourse.viz.animation import Animation, animate
 from segcourse.viz.labels import colorize, compare, overlay, plot_class_frequencies, show_samples
 from segcourse.viz.tables import table
 from segcourse.viz.training import plot_confusion, plot_history
+from segcourse.viz.unpooling import animate_unpooling, show_maps
 
 __all__ = [
     "PANEL_INCHES",
     "Animation",
     "animate",
+    "animate_unpooling",
     "colorize",
     "compare",
     "overlay",
     "plot_class_frequencies",
     "plot_confusion",
     "plot_history",
+    "show_maps",
     "show_samples",
     "table",
 ]
