@@ -13,13 +13,15 @@ COLAB_INFO := tests/colab/backend-info
 # named: `make test CHROMIUM=/path/to/chromium` (GitHub's Ubuntu runners have one at /usr/bin/chromium too).
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
+# Debian's bubblewrap, the sandbox `segcourse grade` runs submissions in (tests/test_grade.py needs it).
+BWRAP := /usr/bin/bwrap
 # apt-get needs root: CI runs as root, a developer may need sudo.
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 # TensorFlow's C++ log lines would otherwise reach notebook outputs (nbval compares stderr too).
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 
-.PHONY: help book book-student test unit unit-colab nbval colab-venv colab-refresh clean-colab book-check browser chromium \
+.PHONY: help book book-student test unit unit-colab nbval colab-venv colab-refresh clean-colab book-check browser chromium bwrap \
   notebooks sync lint clean bench dist dist-check release site
 
 help:
@@ -114,7 +116,7 @@ book-student: $(VENV)/.installed
 	$(BIN)/jupyter-book build _build/student/source --warningiserror --nitpick --keep-going --builder html
 	mv _build/student/source/_build/html _build/student/html
 
-unit: $(VENV)/.installed
+unit: $(VENV)/.installed $(BWRAP)
 	$(BIN)/pytest tests --ignore=tests/test_book_build.py --ignore=tests/test_book_browser.py \
 	  --ignore=tests/test_site.py --ignore=tests/test_dist.py
 
@@ -122,7 +124,8 @@ unit: $(VENV)/.installed
 # on the versions of TensorFlow, Keras, NumPy and Matplotlib. The tooling tests (book, student edition,
 # grading, bench) need the .venv-only extras and run in `unit`.
 COLAB_UNIT_TESTS := tests/test_colab_versions.py tests/test_layers.py tests/test_models.py tests/test_runtime.py \
-  tests/test_reference.py tests/test_metrics.py tests/test_data.py tests/test_viz.py $(wildcard tests/test_check*.py)
+  tests/test_reference.py tests/test_metrics.py tests/test_data.py $(wildcard tests/test_viz*.py) \
+  $(wildcard tests/test_check*.py)
 unit-colab: $(COLAB_VENV)/.created
 	env PYTHONPATH="$(CURDIR)" $(COLAB_BIN)/pytest -p no:cacheprovider $(COLAB_UNIT_TESTS)
 
@@ -132,6 +135,12 @@ chromium: $(CHROMIUM)
 $(CHROMIUM):
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+bwrap: $(BWRAP)
+
+$(BWRAP):
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap
 
 # Builds the book and its student edition, then checks the HTML files, the pages in headless Chromium
 # (screenshots of the chapters in _build/screenshots/) and that no solution reached the student edition.

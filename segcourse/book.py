@@ -30,15 +30,18 @@ SOURCE_VARIABLE = "SEGCOURSE_SOURCE"
 
 COLAB_MARKER = "# Colab set-up"
 
+# Lines of at most CODE_WIDTH characters (for a requirement of up to about 60): the cell fits the book's column.
 _COLAB_TEMPLATE = """\
-# Colab set-up: installs segcourse when this notebook runs in Google Colab; does nothing elsewhere.
+# Colab set-up: installs segcourse in Google Colab; does nothing elsewhere.
 import os
 import subprocess
 import sys
 
+SEGCOURSE = "{requirement}"
 if "google.colab" in sys.modules:
-    source = os.environ.get("{variable}", "{requirement}")
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", source], check=True)"""
+    source = os.environ.get("{variable}", SEGCOURSE)
+    pip = [sys.executable, "-m", "pip", "install", "--quiet"]
+    subprocess.run([*pip, source], check=True)"""
 
 
 def find_root(start: Path | None = None) -> Path:

@@ -2,8 +2,10 @@
 
 - ``segcourse --version``, ``segcourse info``: versions, devices, precision policy;
 - ``segcourse student OUT_DIR [--book]``: the student edition of every chapter (solutions removed);
-- ``segcourse grade SUBMISSION... --out grades.csv [--timeout SECONDS]``: execute handed-in notebooks and
-  write their check results, one row per submission and exercise;
+- ``segcourse grade SUBMISSION... --out grades.csv [--jobs N] [--hidden-seed N] ...``: grade handed-in
+  notebooks in a sandbox (the grader runs every check itself), one row per submission and exercise, and
+  optionally an LMS's CSV, Gradescope's or GitHub Classroom's results, and feedback files;
+- ``segcourse exercises [--markdown FILE]``: the exercises of every chapter, with their checks and points;
 - ``segcourse bench [--quick] [--json FILE]``: measure the course's performance claims side by side in
   one run and print a table (``--markdown`` and ``--plot`` write the Performance appendix's figures).
 """
@@ -11,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 from collections.abc import Sequence
@@ -63,20 +66,61 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the sources of a book without solutions instead (build: jupyter-book build OUT_DIR)",
     )
 
+
     grade = commands.add_parser(
         "grade",
-        help="execute handed-in notebooks and write their check results to a CSV file",
-        description="Executes each submission in a fresh kernel, collects the results of its checks and "
-        "writes one row per submission and exercise. Broken submissions are reported, never fatal.",
+        help="grade handed-in notebooks: run them in a sandbox, then every check of their chapter",
+        description="Executes each submission in a fresh kernel inside a sandbox, then runs every check of its "
+        "chapter itself (visible and hidden cases; the package functions an exercise asks for are unavailable "
+        "meanwhile), and writes one row per submission and exercise. Broken or hostile submissions are "
+        "reported, never fatal.",
     )
     grade.add_argument("submissions", nargs="+", metavar="SUBMISSION", help="handed-in .ipynb files")
-    grade.add_argument("--out", default="grades.csv", help="CSV file to write (default: grades.csv)")
+    grade.add_argument("--out", default="grades.csv", help="grade sheet to write (default: grades.csv)")
+    grade.add_argument("--lms", metavar="FILE", help="also write a CSV with one row per student, one column "
+                       "per exercise (points), and the total, for an LMS")
+    grade.add_argument("--feedback", metavar="DIR", help="also write one Markdown feedback file per submission")
+    grade.add_argument("--gradescope", metavar="FILE", help="also write Gradescope's results.json (one "
+                       "submission only)")
+    grade.add_argument("--classroom", metavar="FILE", help="also write GitHub Classroom's runner result (JSON)")
+    grade.add_argument("--points", metavar="FILE", help='TOML file of "exercise-label" = points lines '
+                       "(default: the registry's points)")
+    grade.add_argument("--hidden-seed", type=int, default=None, metavar="N",
+                       help="seed of the hidden cases (default: a random one, printed)")
+    grade.add_argument("--jobs", type=int, default=1, metavar="N", help="grade N submissions at once")
+    grade.add_argument("--mode", choices=("auto", "full", "fast"), default="auto",
+                       help="auto (default): only the cells the checked functions depend on where that is "
+                       "sound, else the whole notebook; full: always the whole notebook; fast: never the whole "
+                       "notebook where the fast path is sound")
+    grade.add_argument("--chapter", metavar="NN", help="grade every submission as chapter NN (e.g. 00)")
     grade.add_argument("--timeout", type=float, default=900,
                        help="seconds allowed for each notebook in total (default: 900)")
     grade.add_argument("--cell-timeout", type=float, default=None,
                        help="seconds allowed for any one cell (default: the --timeout)")
+    grade.add_argument("--case-timeout", type=float, default=60,
+                       help="seconds allowed for one call of a student's function by a check (default: 60)")
+    grade.add_argument("--sandbox", choices=("auto", "bwrap", "limits"), default="auto",
+                       help="auto (default): bubblewrap where it works, else resource limits only, with a "
+                       "warning; bwrap: fail without bubblewrap; limits: resource limits only")
+    grade.add_argument("--memory-mb", type=int, default=4096, help="memory of each submission's processes "
+                       "together (default: 4096)")
+    grade.add_argument("--processes", type=int, default=256,
+                       help="processes and threads of each submission (default: 256)")
+    grade.add_argument("--cpu-seconds", type=int, default=None,
+                       help="CPU time of each process of a submission (default: twice the --timeout)")
+    grade.add_argument("--file-mb", type=int, default=256, help="largest file a submission may write "
+                       "(default: 256)")
     grade.add_argument("--executed", metavar="DIR", default=None,
                        help="also write the executed notebooks to DIR, to see what went wrong")
+
+    exercises = commands.add_parser(
+        "exercises",
+        help="list the exercises of every chapter: kind, check, points (run it in the course repository)",
+        description="Prints, as a Markdown table, every exercise of the book's chapters: by hand, experiment, "
+        "or a function with a check (its name, points, and the package functions unavailable while it is "
+        "graded).",
+    )
+    exercises.add_argument("--markdown", metavar="FILE", help="write the table to FILE instead of printing it")
 
     bench = commands.add_parser(
         "bench",
@@ -152,18 +196,76 @@ def run_student(out_dir: str, as_book: bool) -> int:
 
 
 def run_grade(args: argparse.Namespace) -> int:
-    """``segcourse grade``: grades the submissions, writes the CSV, prints a summary table."""
-    from segcourse import grade
+    """``segcourse grade``: grades the submissions, writes the files asked for, prints a summary table."""
+    import secrets
 
-    if args.timeout <= 0 or (args.cell_timeout is not None and args.cell_timeout <= 0):
-        print("segcourse grade: timeouts must be positive", file=sys.stderr)
+    from segcourse import grade, sandbox
+
+    def fail(message: str) -> int:
+        print(f"segcourse grade: {message}", file=sys.stderr)
         return 2
-    rows = grade.grade(args.submissions, timeout=args.timeout, cell_timeout=args.cell_timeout,
-                       executed_dir=args.executed, log=print)
-    grade.write_csv(rows, args.out)
+
+    if args.gradescope and len(args.submissions) != 1:
+        return fail("--gradescope writes the results of one submission: give exactly one")
+    seed = args.hidden_seed if args.hidden_seed is not None else secrets.randbelow(2**31)
+    outputs = [args.out, args.lms, args.feedback, args.gradescope, args.classroom, args.executed]
+    try:
+        points = grade.load_points(args.points) if args.points else {}
+        jobs = args.jobs
+        settings = grade.Settings(
+            timeout=args.timeout, cell_timeout=args.cell_timeout, case_timeout=args.case_timeout,
+            hidden_seed=seed, mode=args.mode, chapter=args.chapter, points=points,
+            threads=max(1, (os.cpu_count() or 1) // max(1, jobs)),
+        )
+        limits = sandbox.Limits(memory_mb=args.memory_mb, processes=args.processes, file_mb=args.file_mb,
+                                cpu_seconds=args.cpu_seconds or int(2 * args.timeout) + 60)
+        hide = [*(Path(s).resolve().parent for s in args.submissions), *(Path(o) for o in outputs if o)]
+        box = sandbox.find_sandbox(args.sandbox, limits, hide=hide)
+    except (ValueError, RuntimeError, OSError) as error:
+        return fail(str(error))
+    if box.kind != "bwrap":
+        print("=" * 100, file=sys.stderr)
+        print(f"WARNING: no bubblewrap sandbox: {box.warning}.", file=sys.stderr)
+        print("The submissions run with resource limits only. Grade in a container or a throw-away account.",
+              file=sys.stderr)
+        print("=" * 100, file=sys.stderr)
+    print(f"sandbox: {box.describe()}")
+    print(f"hidden cases drawn from --hidden-seed {seed}; {jobs} at a time, mode {args.mode}")
+    try:
+        submissions = grade.grade(args.submissions, settings, box, jobs, args.executed, log=print)
+    except ValueError as error:
+        return fail(str(error))
+    print(f"wrote {grade.write_csv(submissions, args.out)}")
+    if args.lms:
+        print(f"wrote {grade.write_lms_csv(submissions, args.lms)}")
+    if args.feedback:
+        written = grade.write_feedback(submissions, args.feedback)
+        print(f"wrote {len(written)} feedback files to {args.feedback}")
+    if args.gradescope:
+        print(f"wrote {grade.write_json(grade.gradescope_results(submissions[0]), args.gradescope)}")
+    if args.classroom:
+        print(f"wrote {grade.write_json(grade.classroom_results(submissions), args.classroom)}")
     print()
-    print(grade.summary(rows))
-    print(f"\nwrote {len(rows)} rows to {args.out}")
+    print(grade.summary(submissions))
+    return 0
+
+
+def run_exercises(markdown: str | None) -> int:
+    """``segcourse exercises``: the table of the exercises, generated from the chapters and the checks."""
+    from segcourse import book
+    from segcourse.grade import report
+
+    try:
+        table = report.exercise_table(book.find_root())
+    except FileNotFoundError as error:
+        print(f"segcourse exercises: {error}", file=sys.stderr)
+        return 1
+    if markdown:
+        Path(markdown).parent.mkdir(parents=True, exist_ok=True)
+        Path(markdown).write_text(table, encoding="utf-8")
+        print(f"wrote {markdown}")
+    else:
+        print(table, end="")
     return 0
 
 
@@ -180,6 +282,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_grade(args)
     if args.command == "bench":
         return run_bench(args)
+    if args.command == "exercises":
+        return run_exercises(args.markdown)
     parser.print_help()
     return 2
 

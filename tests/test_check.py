@@ -255,38 +255,67 @@ def test_every_check_is_used_by_its_chapter_and_passes_there():
         )
 
 
+def no_cases():
+    return []
+
+
+def no_hidden_cases(rng):
+    return []
+
+
 def test_registering_two_checks_for_one_exercise_fails():
-    @check.register("ex-test-duplicate")
+    @check.register("ex-test-duplicate", cases=no_cases, hidden=no_hidden_cases)
     def first(function):
-        return check.run_cases("ex-test-duplicate", function, [])
+        """A check without cases."""
 
     try:
         with pytest.raises(ValueError, match="Two checks"):
-            @check.register("ex-test-duplicate")
+            @check.register("ex-test-duplicate", cases=no_cases, hidden=no_hidden_cases)
             def second(function):
-                return check.run_cases("ex-test-duplicate", function, [])
+                """Another check of the same exercise."""
         assert check.REGISTRY["ex-test-duplicate"].chapter is None  # not defined in a chNN module
+        assert not first(lambda: None).ok  # no cases: never ok
     finally:
         check.REGISTRY.pop("ex-test-duplicate")
 
 
+def test_register_needs_cases_and_hidden_cases():
+    with pytest.raises(TypeError, match="`cases` and `hidden` must be functions"):
+        check.register("ex-test-bad", cases=[check.Case((1,), 1)], hidden=no_hidden_cases)
+    assert "ex-test-bad" not in check.REGISTRY
+
+
+def test_the_body_of_a_registered_check_is_not_run():
+    @check.register("ex-test-square", cases=lambda: [check.Case((3,), 9, note="three")], hidden=no_hidden_cases)
+    def square(function):
+        """Checks square(x)."""
+        raise AssertionError("the body of a check is its documentation")
+
+    try:
+        assert square(lambda x: x * x).ok and square.__doc__ == "Checks square(x)."
+        assert square(lambda x: x + x).failures == ("<lambda>(3) [three]: expected 9, got 6",)
+    finally:
+        check.REGISTRY.pop("ex-test-square")
+
+
 def test_a_new_chapter_module_is_found_without_changing_the_package(tmp_path, monkeypatch):
     (tmp_path / "ch99.py").write_text(textwrap.dedent('''
-        from segcourse.check._core import Case, register, run_cases
+        from segcourse.check._core import Case, register
 
         __all__ = ["double"]
 
 
-        @register("ex-test-double")
+        @register("ex-test-double", cases=lambda: [Case((2,), 4)], hidden=lambda rng: [Case((3,), 6)])
         def double(function):
-            return run_cases("ex-test-double", function, [Case((2,), 4)])
+            """Checks double(x)."""
     '''))
     monkeypatch.setattr(check, "__path__", [*check.__path__, str(tmp_path)])
     try:
         exported = check._import_chapter_modules()  # what `import segcourse.check` runs
         assert "double" in exported and "metrics_from_confusion" in exported
         assert check.double(lambda x: 2 * x).ok
-        assert check.REGISTRY["ex-test-double"] == _core.Registration("ex-test-double", "double", "99")
+        expected = _core.Registration("ex-test-double", "double", "99", function="double")
+        assert check.REGISTRY["ex-test-double"] == expected
         assert check.exercises_of_chapter("99") == ["ex-test-double"]
     finally:
         check.REGISTRY.pop("ex-test-double", None)
@@ -294,3 +323,66 @@ def test_a_new_chapter_module_is_found_without_changing_the_package(tmp_path, mo
         for name in ("double", "ch99"):
             check.__dict__.pop(name, None)
     assert check.metrics_from_confusion(right).ok
+
+
+# --------------------------------------------------------------------------------------------------
+# What the grader needs from every registration: hidden cases, the functions to block, points
+
+
+def key(value):
+    """A comparable key of case inputs: functions by name (each case builds its own), arrays in full."""
+    if callable(value):
+        return getattr(value, "__name__", "function")
+    if isinstance(value, (tuple, list)):
+        return tuple(key(item) for item in value)
+    if isinstance(value, dict):
+        return tuple(sorted((name, key(item)) for name, item in value.items()))
+    return np.array2string(np.asarray(value), threshold=10**9) if isinstance(value, np.ndarray) else repr(value)
+
+
+def hard_coded(registration):
+    """An answer that knows the visible cases by heart (a lookup of their inputs) and nothing else."""
+    known = {key((case.args, case.kwargs)): case.expected for case in registration.cases()}
+
+    def answer(*args, **kwargs):
+        return known.get(key((args, kwargs)))
+
+    return answer
+
+
+@pytest.mark.parametrize("label", list(check.REGISTRY))
+def test_hidden_cases_are_drawn_from_the_seed_and_beat_hard_coded_answers(label):
+    registration = check.REGISTRY[label]
+    first, again, other = (registration.hidden_cases(seed) for seed in (0, 0, 1))
+    assert len(first) >= 3 and all(case.note for case in first)
+    assert key([c.args for c in first]) == key([c.args for c in again]), "not reproducible from the seed"
+    assert key([c.args for c in first]) != key([c.args for c in other]), "the same cases for another seed"
+    answer = hard_coded(registration)
+    assert check.run_cases(label, answer, list(registration.cases()), registration.compare).ok
+    hidden = check.run_hidden_cases(label, answer, seed=0)
+    assert hidden.passed < hidden.total, "an answer that only knows the visible cases passes the hidden ones"
+    assert all(failure.startswith("hidden case ") for failure in hidden.failures)
+
+
+@pytest.mark.parametrize("label", list(check.REGISTRY))
+def test_what_an_exercise_asks_for_names_plain_segcourse_functions(label):
+    """The grader blocks these while it runs the check: each must exist, and be a function it can block."""
+    import importlib
+    import types
+
+    registration = check.REGISTRY[label]
+    assert registration.points > 0 and registration.function.isidentifier()
+    for dotted in registration.asks_for:
+        module_name, _, name = dotted.rpartition(".")
+        assert module_name.startswith("segcourse"), dotted
+        target = getattr(importlib.import_module(module_name), name)
+        assert isinstance(target, types.FunctionType) and target.__closure__ is None, dotted
+
+
+def test_the_expected_values_of_the_hidden_cases_come_from_segcourse():
+    """For the introduction: the hidden matrices' expected scores are segcourse.metrics' own."""
+    for case in check.REGISTRY["ex-intro-metrics-from-matrix"].hidden_cases(3):
+        scores = metrics.scores_from_confusion(case.args[0])
+        assert case.expected == (scores["pixel_accuracy"], scores["class_accuracy"], scores["mean_iou"])
+    assert check.run_hidden_cases("ex-intro-metrics-from-matrix", right, seed=3).ok
+    assert not check.run_hidden_cases("ex-intro-metrics-from-matrix", forgets_empty_classes, seed=3).ok

@@ -105,3 +105,10 @@ def test_sliding_window_expected_values_come_from_segcourse():
         assert np.allclose(case.expected, models.sliding_window_predict(model, image[None])[0])
         assert classify(np.zeros((2, patch_size, patch_size, 3), np.float32)).shape == (2, 8)
         assert case.note
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_right_answers_pass_the_hidden_cases(seed):
+    assert check.run_hidden_cases("ex-sw-window-coverage", coverage_by_counting, seed).ok
+    assert check.run_hidden_cases("ex-sw-sliding-window", sliding_window_loop, seed).ok
+    assert not check.run_hidden_cases("ex-sw-sliding-window", reflect_padding, seed).ok

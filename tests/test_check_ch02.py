@@ -103,3 +103,10 @@ def test_the_untouched_stubs_say_not_implemented():
                                  (check.bilinear_upsampling_kernel, bilinear_upsampling_kernel)]:
         result = check_function(stub)
         assert result.passed == 0 and "is not implemented yet" in result.failures[0]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_right_answers_pass_the_hidden_cases(seed):
+    assert check.run_hidden_cases("ex-fcn-dense-to-conv", reshape_kernel, seed).ok
+    assert not check.run_hidden_cases("ex-fcn-dense-to-conv", channels_first, seed).ok
+    assert check.run_hidden_cases("ex-fcn-bilinear-kernel", tent_kernel, seed).ok

@@ -125,3 +125,10 @@ def test_pool_cases_agree_with_the_keras_layer():
         pooled, indices = layers.MaxPoolingWithIndices2D(pool_size)(x[None])
         assert np.array_equal(np.asarray(pooled)[0], case.expected[0]), case.note
         assert np.array_equal(np.asarray(indices)[0], case.expected[1]), case.note
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_right_answers_pass_the_hidden_cases(seed):
+    assert check.run_hidden_cases("ex-unpool-max-unpool", unpool_by_loops, seed).ok
+    assert check.run_hidden_cases("ex-unpool-pool-indices", pool_by_loops, seed).ok
+    assert not check.run_hidden_cases("ex-unpool-pool-indices", pool_last_tie, seed).ok

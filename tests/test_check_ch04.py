@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from segcourse import check, reference
 from segcourse.check import ch04
 
@@ -84,3 +86,9 @@ def test_expected_values_come_from_the_reference():
     for case in ch04._transposed_cases():
         assert case.expected == reference.transposed_conv_output_size(*case.args, **case.kwargs)
         assert case.note
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_right_answers_pass_the_hidden_cases(seed):
+    assert check.run_hidden_cases("ex-arith-conv-length", conv_right, seed).ok
+    assert check.run_hidden_cases("ex-arith-transposed-length", transposed_right, seed).ok

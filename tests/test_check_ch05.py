@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from segcourse import check, data
 from segcourse.check import ch05
@@ -98,3 +99,9 @@ def test_wrong_shape_and_the_stub_fail():
 
     result = check.median_frequency(median_frequency)
     assert result.passed == 0 and "not implemented yet" in result.failures[0]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_right_answers_pass_the_hidden_cases(seed):
+    assert check.run_hidden_cases("ex-segnet-median-frequency", right, seed).ok
+    assert not check.run_hidden_cases("ex-segnet-median-frequency", counts_void, seed).ok

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from segcourse import check, models, reference
 from segcourse.check import ch06
@@ -75,3 +76,8 @@ def test_the_dilated_front_end_matches_the_model():
             break
     assert stack == list(ch06._DILATED_FRONT_END)
     assert reference.receptive_field(stack)[-1] == 252
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_right_answers_pass_the_hidden_cases(seed):
+    assert check.run_hidden_cases("ex-dilated-receptive-field", right, seed).ok

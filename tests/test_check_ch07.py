@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from segcourse import check
 from segcourse.check import ch07
@@ -105,3 +106,9 @@ def test_decoder_memory_with_true_division_fails_on_odd_sizes_only():
     result = check.decoder_memory(true_division)
     assert 0 < result.passed < result.total
     assert any("odd" in failure or "1x1" in failure for failure in result.failures)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_right_answers_pass_the_hidden_cases(seed):
+    assert check.run_hidden_cases("ex-together-pareto", sweep, seed).ok
+    assert check.run_hidden_cases("ex-together-memory-by-hand", kept_bytes, seed).ok

@@ -214,7 +214,7 @@ def installs(root: Path, ref: str) -> set[str]:
     found = set()
     for path in git(root, "ls-tree", "-r", "--name-only", ref, "book").splitlines():
         text = git(root, "show", f"{ref}:{path}")
-        found |= set(re.findall(r'os\.environ\.get\(\\?"SEGCOURSE_SOURCE\\?", \\?"([^"\\]+)', text))
+        found |= set(re.findall(r'SEGCOURSE = \\?"([^"\\]+)', text))
     return found
 
 

@@ -264,17 +264,36 @@ def test_student_book_sources(tmp_path):
         edition = nbformat.read(out / "book" / path.name, as_version=4)
         assert edition.metadata["segcourse"]["edition"] == "student"
     assert (out / "book" / "intro.md").exists() and (out / "book" / "references.bib").exists()
+    # The Instructor guide shows the GitHub Classroom workflow from the package: the copy needs it too.
+    assert Path("segcourse/templates/classroom.yml") in student.included_files(ROOT)
+    for path in student.included_files(ROOT):
+        assert (out / path).read_bytes() == (ROOT / path).read_bytes()
+
+
+def test_included_files_outside_the_book(tmp_path):
+    (tmp_path / "book").mkdir()
+    (tmp_path / "extra").mkdir()
+    (tmp_path / "extra" / "a.yml").write_text("a: 1\n")
+    (tmp_path / "book" / "part.md").write_text("in the book\n")
+    (tmp_path / "book" / "page.md").write_text(
+        "```{literalinclude} ../extra/a.yml\n:language: yaml\n```\n\n```{include} part.md\n```\n"
+    )
+    assert student.included_files(tmp_path) == [Path("extra/a.yml")]
+    (tmp_path / "book" / "bad.md").write_text("```{include} ../../elsewhere.md\n```\n")
+    with pytest.raises(ValueError, match="bad.md includes ../../elsewhere.md"):
+        student.included_files(tmp_path)
 
 
 def test_student_edition_of_the_introduction_runs_top_to_bottom(tmp_path):
-    """Executes the real introduction's student edition: no cell raises, the checks say "not yet"."""
+    """Executes the real introduction's student edition, whole: no cell raises, the checks say "not yet"."""
     [path] = [p for p in student.write_student_edition(tmp_path, ROOT) if p.stem == "00_introduction"]
-    rows = grade.grade([path], timeout=300)
-    assert {row.status for row in rows} == {"ok"}, rows[0].detail
-    assert [row.exercise for row in rows] == check.exercises_of_chapter("00")
-    for row in rows:
-        assert not row.passed and row.cases.startswith("0/")
-        assert "not implemented yet" in row.message
+    [submission] = grade.grade([path], grade.Settings(mode="full", timeout=300))
+    assert submission.status == "ok", submission.detail
+    assert submission.run.startswith("full: ")
+    assert [v.exercise for v in submission.verdicts] == check.exercises_of_chapter("00")
+    for verdict in submission.verdicts:
+        assert not verdict.passed and verdict.visible.passed == 0
+        assert "not implemented yet" in verdict.message
 
 
 @pytest.mark.book
@@ -291,3 +310,4 @@ def test_built_student_book_has_no_solutions(path):
     for solution in student.solution_code(nbformat.read(path, as_version=4)):
         for line in (line.strip() for line in solution.splitlines()):
             assert len(line) <= 15 or line not in text, line
+

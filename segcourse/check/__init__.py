@@ -6,11 +6,13 @@
 
 Each check runs your function on several cases, edge cases included, and prints what passed and, for a
 failure, the input, the expected and the actual value. It never shows the reference solution and never
-stops the notebook. ``segcourse grade`` collects the same results from handed-in notebooks.
+stops the notebook. ``segcourse grade`` runs the same checks on handed-in notebooks itself (with hidden cases
+besides), whatever the notebook displays.
 
 For chapter authors, one module per chapter: ``segcourse/check/chNN.py`` (``ch00.py`` is the introduction)
 holds the checks of chapter ``NN``. In it, each check is a function decorated with
-``@register("<exercise label>")`` that returns ``run_cases(...)``, and ``__all__`` lists the check
+``@register("<exercise label>", cases=..., hidden=..., asks_for=...)`` whose docstring documents it, and
+``__all__`` lists the check
 functions. This package imports every ``chNN`` module it finds and re-exports the names in its ``__all__``:
 adding a chapter module needs no change here. See ``ch00.py`` for the pattern.
 """
@@ -24,27 +26,37 @@ import re
 from segcourse.check._core import (
     REGISTRY,
     RESULT_MIMETYPE,
+    Answer,
     Case,
     Registration,
     Result,
+    call_case,
     close,
     exercises_of_chapter,
+    judge,
+    rebuildable,
     records_from_outputs,
     register,
     run_cases,
+    run_hidden_cases,
 )
 
 __all__ = [
     "REGISTRY",
     "RESULT_MIMETYPE",
+    "Answer",
     "Case",
     "Registration",
     "Result",
+    "call_case",
     "close",
     "exercises_of_chapter",
+    "judge",
+    "rebuildable",
     "records_from_outputs",
     "register",
     "run_cases",
+    "run_hidden_cases",
 ]
 
 

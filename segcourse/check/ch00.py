@@ -2,12 +2,16 @@
 
 This module is also the pattern for the other chapters' ``chNN.py``:
 
-- one function per implement-something exercise, named like the function the student writes, decorated
-  with ``@register("<the exercise's :label:>")``, taking the student's function and returning
-  ``run_cases(<label>, function, cases)``;
+- one function per implement-something exercise, named like the function the student writes, taking the
+  student's function, whose docstring is the check's documentation; it is decorated with
+  ``@register("<the exercise's :label:>", cases=..., hidden=..., asks_for=...)``, which runs the cases;
 - the cases cover the ordinary input and the edge cases, each with a ``note`` saying what it tests, and
   their expected values come from ``segcourse`` itself (here ``segcourse.metrics``), not from a copy of the
   solution;
+- ``hidden(rng)`` draws further cases at random, which only ``segcourse grade`` runs (so an answer that
+  hard-codes the visible cases fails);
+- ``asks_for`` names the ``segcourse`` functions that compute the expected values: while the grader runs the
+  check they are unavailable, so an answer that calls them does not score;
 - ``__all__`` lists the check functions: ``segcourse.check`` re-exports them, so a chapter calls
   ``check.metrics_from_confusion(metrics_from_confusion)``.
 """
@@ -20,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from segcourse import metrics
-from segcourse.check._core import Case, Result, register, run_cases
+from segcourse.check._core import Case, Result, register
 
 __all__ = ["metrics_from_confusion"]
 
@@ -54,7 +58,30 @@ def _confusion_cases() -> list[Case]:
     return cases
 
 
-@register("ex-intro-metrics-from-matrix")
+def _hidden_cases(rng: np.random.Generator) -> list[Case]:
+    """Random confusion matrices of 2 to 8 classes, some classes absent from the truth or the prediction."""
+    cases = []
+    for number in range(6):
+        size = int(rng.integers(2, 9))
+        matrix = rng.integers(0, 60, size=(size, size)) * (rng.random((size, size)) < 0.6)
+        matrix[np.diag_indices(size)] += rng.integers(1, 80, size)
+        absent = rng.random(size) < 0.25
+        matrix[absent, :] = 0  # classes absent from the truth ...
+        if number % 2:
+            matrix[:, absent] = 0  # ... and, every other time, from the prediction too
+        if matrix.sum() == 0:
+            matrix[0, 0] = 1
+        cases.append(Case((matrix.astype(np.int64),), _scores(matrix), note=f"a random {size}-class matrix"))
+    return cases
+
+
+@register(
+    "ex-intro-metrics-from-matrix",
+    cases=_confusion_cases,
+    hidden=_hidden_cases,
+    asks_for=("segcourse.metrics.scores_from_confusion", "segcourse.metrics._iou_from_confusion",
+              "segcourse.check.ch00._scores"),
+)
 def metrics_from_confusion(function: Callable[[Any], Any]) -> Result:
     """Checks ``metrics_from_confusion(C) -> (pixel_accuracy, class_accuracy, mean_iou)``.
 
@@ -75,4 +102,3 @@ def metrics_from_confusion(function: Callable[[Any], Any]) -> Result:
     >>> check.metrics_from_confusion(lambda C: (0.0, 0.0, 0.0)).ok
     False
     """
-    return run_cases("ex-intro-metrics-from-matrix", function, _confusion_cases())

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from segcourse import data, reference
-from segcourse.check._core import Case, Result, close, register, run_cases
+from segcourse.check._core import Case, Result, close, rebuildable, register
 
 __all__ = ["sliding_window", "window_coverage"]
 
@@ -52,7 +52,23 @@ def _coverage_cases() -> list[Case]:
     return [Case(args, _coverage(*args), note=note) for args, note in shapes]
 
 
-@register("ex-sw-window-coverage")
+def _hidden_coverage_cases(rng: np.random.Generator) -> list[Case]:
+    """Random image sizes and odd patch sizes, some windows larger than the image."""
+    cases = []
+    for _ in range(5):
+        height, width = (int(n) for n in rng.integers(1, 40, size=2))
+        patch_size = int(rng.choice([1, 3, 5, 7, 9, 11, 15, 21, 35, 41]))
+        cases.append(Case((height, width, patch_size), _coverage(height, width, patch_size),
+                          note=f"a random {height}x{width} image, {patch_size}x{patch_size} windows"))
+    return cases
+
+
+@register(
+    "ex-sw-window-coverage",
+    cases=_coverage_cases,
+    hidden=_hidden_coverage_cases,
+    asks_for=("segcourse.reference.conv2d", "segcourse.check.ch01._coverage"),
+)
 def window_coverage(function: Callable[..., Any]) -> Result:
     """Checks ``window_coverage(height, width, patch_size) -> (height, width)`` integer counts.
 
@@ -72,7 +88,6 @@ def window_coverage(function: Callable[..., Any]) -> Result:
     >>> check.window_coverage(lambda h, w, p: np.ones((h, w))).ok
     False
     """
-    return run_cases("ex-sw-window-coverage", function, _coverage_cases())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -104,8 +119,6 @@ def _classify_function(patch_size: int) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def _sliding_window_cases() -> list[Case]:
-    from segcourse import models
-
     rng = np.random.default_rng(1)
     scene = data.synthetic_scenes(1, 64, 64, seed=3)[0][0]
     inputs = [
@@ -115,11 +128,26 @@ def _sliding_window_cases() -> list[Case]:
         (rng.random((1, 9, 3), dtype=np.float32), 11, "a single row"),
         (rng.random((9, 5, 3), dtype=np.float32), 15, "15x15 patches on a tall, narrow image"),
     ]
+    return [_sliding_window_case(image, patch_size, note) for image, patch_size, note in inputs]
+
+
+def _sliding_window_case(image: np.ndarray, patch_size: int, note: str) -> Case:
+    from segcourse import models
+
+    expected = models.sliding_window_predict(_classifier(patch_size), image[None])[0]
+    # The classifier is rebuilt from its patch size when the grader sends the case to a student's kernel.
+    return Case((rebuildable(_classify_function, patch_size), image, patch_size), expected, note=note)
+
+
+def _hidden_sliding_window_cases(rng: np.random.Generator) -> list[Case]:
+    """Random images, some smaller than the patch, classified with 11x11 and 15x15 patches."""
     cases = []
-    for image, patch_size, note in inputs:
-        model = _classifier(patch_size)
-        expected = models.sliding_window_predict(model, image[None])[0]
-        cases.append(Case((_classify_function(patch_size), image, patch_size), expected, note=note))
+    for _ in range(3):
+        height, width = (int(n) for n in rng.integers(1, 14, size=2))
+        patch_size = int(rng.choice([11, 15]))
+        image = rng.random((height, width, 3), dtype=np.float32)
+        cases.append(_sliding_window_case(image, patch_size, f"a random {height}x{width} image, {patch_size}x"
+                                          f"{patch_size} patches"))
     return cases
 
 
@@ -128,7 +156,13 @@ def _close_scores(actual: Any, expected: Any) -> bool:
     return close(actual, expected, atol=1e-5)
 
 
-@register("ex-sw-sliding-window")
+@register(
+    "ex-sw-sliding-window",
+    cases=_sliding_window_cases,
+    hidden=_hidden_sliding_window_cases,
+    compare=_close_scores,
+    asks_for=("segcourse.models.sliding_window_predict",),
+)
 def sliding_window(function: Callable[..., Any]) -> Result:
     """Checks ``sliding_window(classify, image, patch_size) -> (height, width, num_classes)`` scores.
 
@@ -150,4 +184,3 @@ def sliding_window(function: Callable[..., Any]) -> Result:
     >>> check.sliding_window(lambda classify, image, patch_size: None).ok  # doctest: +SKIP
     False
     """
-    return run_cases("ex-sw-sliding-window", function, _sliding_window_cases(), compare=_close_scores)

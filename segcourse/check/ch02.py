@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from segcourse.check._core import Case, Result, register, run_cases
+from segcourse.check._core import Case, Result, register
 
 __all__ = ["dense_to_conv_kernel", "bilinear_upsampling_kernel"]
 
@@ -71,7 +71,26 @@ def _dense_cases() -> tuple[Case, ...]:
     return tuple(cases)
 
 
-@register("ex-fcn-dense-to-conv")
+def _hidden_dense_cases(rng: np.random.Generator) -> list[Case]:
+    """Random feature-map shapes and unit counts (one of them a Dense after a Dense)."""
+    cases = []
+    for number in range(3):
+        after_dense = number == 2
+        shape = (1, 1, int(rng.integers(2, 9))) if after_dense else tuple(int(n) for n in rng.integers(1, 7, 3))
+        units = int(rng.integers(1, 7))
+        dense_kernel, conv_kernel = _converted_fc_kernels(shape, units, after_dense, int(rng.integers(2**31)))
+        note = f"a random {'x'.join(map(str, shape))} map, {units} units" + (" after a Dense" * after_dense)
+        cases.append(Case((dense_kernel, shape), conv_kernel, note=note))
+    return cases
+
+
+@register(
+    "ex-fcn-dense-to-conv",
+    cases=_dense_cases,
+    hidden=_hidden_dense_cases,
+    asks_for=("segcourse.models.convolutionalize", "segcourse.models.patch._dense_as_conv",
+              "segcourse.check.ch02._converted_fc_kernels"),
+)
 def dense_to_conv_kernel(function: Callable[[Any, Any], Any]) -> Result:
     """Checks ``dense_to_conv_kernel(dense_kernel, feature_map_shape) -> conv_kernel``.
 
@@ -94,12 +113,9 @@ def dense_to_conv_kernel(function: Callable[[Any, Any], Any]) -> Result:
     >>> check.dense_to_conv_kernel(lambda kernel, shape: kernel).ok
     False
     """
-    return run_cases("ex-fcn-dense-to-conv", function, list(_dense_cases()))
 
 
 def _bilinear_cases() -> list[Case]:
-    from segcourse.layers import bilinear_kernel_1d
-
     notes = {
         1: "factor 1: a 1x1 kernel of weight 1 (no upsampling)",
         2: "factor 2: the 4x4 kernel of FCN's upscore2",
@@ -109,14 +125,28 @@ def _bilinear_cases() -> list[Case]:
         8: "factor 8: FCN-8s's final upsampling, 16x16",
         32: "factor 32: FCN-32s's final upsampling, 64x64",
     }
-    cases = []
-    for factor, note in notes.items():
-        taps = bilinear_kernel_1d(2 * factor - factor % 2)
-        cases.append(Case((factor,), np.outer(taps, taps), note=note))
-    return cases
+    return [_bilinear_case(factor, note) for factor, note in notes.items()]
 
 
-@register("ex-fcn-bilinear-kernel")
+def _bilinear_case(factor: int, note: str) -> Case:
+    from segcourse.layers import bilinear_kernel_1d
+
+    taps = bilinear_kernel_1d(2 * factor - factor % 2)
+    return Case((factor,), np.outer(taps, taps), note=note)
+
+
+def _hidden_bilinear_cases(rng: np.random.Generator) -> list[Case]:
+    """Factors the visible cases do not use, odd and even."""
+    factors = rng.choice([6, 7, 9, 10, 11, 12, 13, 16], size=4, replace=False)
+    return [_bilinear_case(int(factor), f"factor {factor}") for factor in factors]
+
+
+@register(
+    "ex-fcn-bilinear-kernel",
+    cases=_bilinear_cases,
+    hidden=_hidden_bilinear_cases,
+    asks_for=("segcourse.layers.bilinear_kernel_1d",),
+)
 def bilinear_upsampling_kernel(function: Callable[[int], Any]) -> Result:
     """Checks ``bilinear_upsampling_kernel(factor) -> kernel``, FCN's bilinear upsampling filter.
 
@@ -138,4 +168,3 @@ def bilinear_upsampling_kernel(function: Callable[[int], Any]) -> Result:
     >>> check.bilinear_upsampling_kernel(lambda factor: np.ones((2 * factor, 2 * factor))).ok
     False
     """
-    return run_cases("ex-fcn-bilinear-kernel", function, _bilinear_cases())

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from segcourse import reference
-from segcourse.check._core import Case, Result, close, register, run_cases
+from segcourse.check._core import Case, Result, close, register
 
 __all__ = ["unpool_with_indices", "pool_with_indices"]
 
@@ -55,7 +55,29 @@ def _unpool_cases() -> list[Case]:
     ]
 
 
-@register("ex-unpool-max-unpool")
+def _random_pool(rng: np.random.Generator) -> tuple[int, int]:
+    return tuple(int(n) for n in rng.integers(1, 4, size=2))
+
+
+def _hidden_unpool_cases(rng: np.random.Generator) -> list[Case]:
+    """Random values, indices, window shapes (square or not) and channel counts."""
+    cases = []
+    for _ in range(4):
+        pool = _random_pool(rng)
+        shape = tuple(int(n) for n in rng.integers(1, 5, size=3))
+        values = rng.normal(size=shape).astype(np.float32)
+        indices = _random_indices(rng, shape, pool)
+        cases.append(Case((values, indices, pool), reference.max_unpool2d(values, indices, pool),
+                          note=f"random {shape} values, {pool[0]}x{pool[1]} windows"))
+    return cases
+
+
+@register(
+    "ex-unpool-max-unpool",
+    cases=_unpool_cases,
+    hidden=_hidden_unpool_cases,
+    asks_for=("segcourse.reference.max_unpool2d", "segcourse.reference._unpool", "segcourse.layers._unpool"),
+)
 def unpool_with_indices(function: Callable[..., Any]) -> Result:
     """Checks ``unpool_with_indices(values, indices, pool_size) -> (h * ph, w * pw, c) array``.
 
@@ -77,7 +99,6 @@ def unpool_with_indices(function: Callable[..., Any]) -> Result:
     >>> check.unpool_with_indices(lambda values, indices, pool_size: values).ok
     False
     """
-    return run_cases("ex-unpool-max-unpool", function, _unpool_cases())
 
 
 def _pool_cases() -> list[Case]:
@@ -106,7 +127,30 @@ def _same_pooling(actual: Any, expected: tuple[np.ndarray, np.ndarray]) -> bool:
     return close(np.asarray(actual[0]), expected[0]) and close(np.asarray(actual[1]), expected[1], atol=0)
 
 
-@register("ex-unpool-pool-indices")
+def _hidden_pool_cases(rng: np.random.Generator) -> list[Case]:
+    """Random inputs, with ties (small integers) every other time, and random window shapes."""
+    cases = []
+    for number in range(4):
+        pool = _random_pool(rng)
+        shape = (int(rng.integers(pool[0], 4 * pool[0] + 2)), int(rng.integers(pool[1], 4 * pool[1] + 2)),
+                 int(rng.integers(1, 4)))
+        if number % 2:
+            x = rng.integers(-2, 3, size=shape).astype(np.float32)
+        else:
+            x = rng.normal(size=shape).astype(np.float32)
+        note = f"a random {shape} input{' with ties' if number % 2 else ''}, {pool[0]}x{pool[1]} windows"
+        cases.append(Case((x, pool), reference.max_pool2d_with_indices(x, pool), note=note))
+    return cases
+
+
+@register(
+    "ex-unpool-pool-indices",
+    cases=_pool_cases,
+    hidden=_hidden_pool_cases,
+    compare=_same_pooling,
+    asks_for=("segcourse.reference.max_pool2d_with_indices", "segcourse.reference._max_pool_one",
+              "segcourse.layers._argmax_positions"),
+)
 def pool_with_indices(function: Callable[..., Any]) -> Result:
     """Checks ``pool_with_indices(x, pool_size) -> (pooled, indices)``, max pooling that remembers.
 
@@ -127,4 +171,3 @@ def pool_with_indices(function: Callable[..., Any]) -> Result:
     >>> check.pool_with_indices(lambda x, pool_size: (x, x)).ok
     False
     """
-    return run_cases("ex-unpool-pool-indices", function, _pool_cases(), compare=_same_pooling)

@@ -16,8 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from segcourse import reference
-from segcourse.check._core import Case, Result, register, run_cases
+from segcourse.check._core import Case, Result, register
 
 __all__ = ["conv_output_length", "transposed_output_length"]
 
@@ -51,12 +53,24 @@ def _conv_cases() -> list[Case]:
         ((10, 3, 1, 2, 2), "explicit padding 2 with dilation 2"),
         ((7, 4, 3, 0, 1), "explicit padding 0 is valid"),
     ]
+    return [_conv_case(*setting, note) for setting, note in settings]
+
+
+def _conv_case(size: int, kernel: int, stride: int, padding: str | int, dilation: int, note: str) -> Case:
+    expected = reference.conv_output_size(size, kernel, stride, padding, dilation)
+    return Case((size, kernel), expected, {"stride": stride, "padding": padding, "dilation": dilation}, note)
+
+
+def _hidden_conv_cases(rng: np.random.Generator) -> list[Case]:
+    """Random sizes, kernels, strides, paddings ("valid", "same" or a number) and dilations."""
     cases = []
-    for (size, kernel, stride, padding, dilation), note in settings:
-        expected = reference.conv_output_size(size, kernel, stride, padding, dilation)
-        cases.append(
-            Case((size, kernel), expected, {"stride": stride, "padding": padding, "dilation": dilation}, note)
-        )
+    while len(cases) < 6:
+        size, kernel, stride, dilation = (int(rng.integers(1, top)) for top in (80, 8, 5, 5))
+        padding = [str(rng.choice(["valid", "same"])), int(rng.integers(0, 4))][int(rng.random() < 0.3)]
+        if size + 2 * (padding if isinstance(padding, int) else 0) < kernel + (kernel - 1) * (dilation - 1):
+            continue  # an empty output: no such layer
+        note = f"size {size}, kernel {kernel}, stride {stride}, padding {padding!r}, dilation {dilation}"
+        cases.append(_conv_case(size, kernel, stride, padding, dilation, note))
     return cases
 
 
@@ -79,15 +93,35 @@ def _transposed_cases() -> list[Case]:
         ((1, 3, 2, "same", None), "a single input pixel, same"),
         ((1, 3, 2, "valid", None), "a single input pixel, valid: one copy of the kernel"),
     ]
+    return [_transposed_case(*setting, note) for setting, note in settings]
+
+
+def _transposed_case(size: int, kernel: int, stride: int, padding: str, output_padding: int | None,
+                     note: str) -> Case:
+    expected = reference.transposed_conv_output_size(size, kernel, stride, padding, output_padding)
+    kwargs = {"stride": stride, "padding": padding, "output_padding": output_padding}
+    return Case((size, kernel), expected, kwargs, note)
+
+
+def _hidden_transposed_cases(rng: np.random.Generator) -> list[Case]:
+    """Random sizes, kernels, strides, paddings, and output paddings (None or smaller than the stride)."""
     cases = []
-    for (size, kernel, stride, padding, output_padding), note in settings:
-        expected = reference.transposed_conv_output_size(size, kernel, stride, padding, output_padding)
-        kwargs = {"stride": stride, "padding": padding, "output_padding": output_padding}
-        cases.append(Case((size, kernel), expected, kwargs, note))
+    for _ in range(6):
+        size, kernel, stride = (int(rng.integers(1, top)) for top in (40, 7, 5))
+        padding = str(rng.choice(["valid", "same"]))
+        output_padding = None if rng.random() < 0.5 else int(rng.integers(0, stride))
+        note = f"size {size}, kernel {kernel}, stride {stride}, {padding!r}, output_padding {output_padding}"
+        cases.append(_transposed_case(size, kernel, stride, padding, output_padding, note))
     return cases
 
 
-@register("ex-arith-conv-length")
+@register(
+    "ex-arith-conv-length",
+    cases=_conv_cases,
+    hidden=_hidden_conv_cases,
+    compare=_exact,
+    asks_for=("segcourse.reference.conv_output_size",),
+)
 def conv_output_length(function: Callable[..., Any]) -> Result:
     """Checks ``conv_output_length(size, kernel, stride=1, padding="valid", dilation=1) -> int``.
 
@@ -108,10 +142,15 @@ def conv_output_length(function: Callable[..., Any]) -> Result:
     >>> check.conv_output_length(lambda size, kernel, **kw: size).ok
     False
     """
-    return run_cases("ex-arith-conv-length", function, _conv_cases(), compare=_exact)
 
 
-@register("ex-arith-transposed-length")
+@register(
+    "ex-arith-transposed-length",
+    cases=_transposed_cases,
+    hidden=_hidden_transposed_cases,
+    compare=_exact,
+    asks_for=("segcourse.reference.transposed_conv_output_size",),
+)
 def transposed_output_length(function: Callable[..., Any]) -> Result:
     """Checks ``transposed_output_length(size, kernel, stride=1, padding="valid", output_padding=None)``.
 
@@ -132,4 +171,3 @@ def transposed_output_length(function: Callable[..., Any]) -> Result:
     >>> check.transposed_output_length(lambda size, kernel, **kw: 2 * size).ok
     False
     """
-    return run_cases("ex-arith-transposed-length", function, _transposed_cases(), compare=_exact)

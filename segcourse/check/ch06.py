@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from segcourse import models, reference
-from segcourse.check._core import Case, Result, close, register, run_cases
+from segcourse.check._core import Case, Result, close, register
 
 __all__ = ["receptive_field"]
 
@@ -54,7 +56,24 @@ def _cases() -> list[Case]:
     return [Case((stack,), reference.receptive_field(stack), note=note) for stack, note in stacks]
 
 
-@register("ex-dilated-receptive-field")
+def _hidden_cases(rng: np.random.Generator) -> list[Case]:
+    """Random stacks of 1 to 8 layers: kernels 1 to 7, strides 1 to 3, dilations 1 to 8."""
+    cases = []
+    for _ in range(5):
+        depth = int(rng.integers(1, 9))
+        stack = [(int(rng.integers(1, 8)), int(rng.integers(1, 4)), int(rng.choice([1, 1, 2, 4, 8])))
+                 for _ in range(depth)]
+        cases.append(Case((stack,), reference.receptive_field(stack), note=f"a random stack of {depth} layers"))
+    return cases
+
+
+@register(
+    "ex-dilated-receptive-field",
+    cases=_cases,
+    hidden=_hidden_cases,
+    compare=_fields,
+    asks_for=("segcourse.reference.receptive_field",),
+)
 def receptive_field(function: Callable[[Any], Any]) -> Result:
     """Checks ``receptive_field(layers) -> [r_1, r_2, ...]``, the receptive field after each layer.
 
@@ -75,4 +94,3 @@ def receptive_field(function: Callable[[Any], Any]) -> Result:
     >>> check.receptive_field(lambda layers: [3] * len(layers)).ok
     False
     """
-    return run_cases("ex-dilated-receptive-field", function, _cases(), compare=_fields)

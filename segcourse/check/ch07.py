@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from segcourse.check._core import Case, Result, register, run_cases
+from segcourse.check._core import Case, Result, register
 
 __all__ = ["decoder_memory", "pareto_front"]
 
@@ -52,7 +52,23 @@ def _decoder_cases() -> list[Case]:
     ]
 
 
-@register("ex-together-memory-by-hand")
+def _hidden_decoder_cases(rng: np.random.Generator) -> list[Case]:
+    """Random image sizes, odd ones included, and encoders of 1 to 5 blocks."""
+    cases = []
+    for _ in range(5):
+        height, width = (int(n) for n in rng.integers(1, 400, size=2))
+        channels = [int(c) for c in rng.choice([1, 3, 16, 32, 64, 96, 128, 256], size=int(rng.integers(1, 6)))]
+        cases.append(Case((height, width, channels), _decoder_reference(height, width, channels),
+                          note=f"a {height}x{width} image, channels {channels}"))
+    return cases
+
+
+@register(
+    "ex-together-memory-by-hand",
+    cases=_decoder_cases,
+    hidden=_hidden_decoder_cases,
+    asks_for=("segcourse.check.ch07._decoder_reference",),
+)
 def decoder_memory(function: Callable[..., Any]) -> Result:
     """Checks ``decoder_memory(height, width, channels) -> (int32 bytes, 2-bit bytes, float32 bytes)``.
 
@@ -74,7 +90,6 @@ def decoder_memory(function: Callable[..., Any]) -> Result:
     >>> check.decoder_memory(lambda height, width, channels: (0, 0, 0)).ok
     False
     """
-    return run_cases("ex-together-memory-by-hand", function, _decoder_cases())
 
 
 def _reference(names: Sequence[str], scores: Sequence[float], seconds: Sequence[float]) -> list[str]:
@@ -128,7 +143,26 @@ def _pareto_cases() -> list[Case]:
     return cases
 
 
-@register("ex-together-pareto")
+def _hidden_pareto_cases(rng: np.random.Generator) -> list[Case]:
+    """Random tables of 2 to 9 models, with ties in score and time drawn on purpose (a coarse grid)."""
+    cases = []
+    for _ in range(5):
+        count = int(rng.integers(2, 10))
+        names = [f"model {chr(ord('a') + i)}" for i in rng.permutation(count)]
+        scores = [round(float(s), 1) for s in rng.integers(1, 6, count) / 10]
+        seconds = [float(t) for t in rng.integers(1, 6, count)]
+        cases.append(Case((names, scores, seconds), _reference(names, scores, seconds),
+                          note=f"a random table of {count} models, with ties"))
+    return cases
+
+
+@register(
+    "ex-together-pareto",
+    cases=_pareto_cases,
+    hidden=_hidden_pareto_cases,
+    compare=_same_names,
+    asks_for=("segcourse.check.ch07._reference",),
+)
 def pareto_front(function: Callable[..., Any]) -> Result:
     """Checks ``pareto_front(names, scores, seconds) -> list of names``, fastest first.
 
@@ -152,4 +186,3 @@ def pareto_front(function: Callable[..., Any]) -> Result:
     >>> check.pareto_front(lambda names, scores, seconds: list(names)).ok
     False
     """
-    return run_cases("ex-together-pareto", function, _pareto_cases(), compare=_same_names)

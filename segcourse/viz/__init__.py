@@ -4,6 +4,7 @@
 - ``training``: learning curves and confusion matrices;
 - ``tables``: results as HTML tables (``table``);
 - ``animation``: matplotlib animations played by a small offline HTML player (``animate``);
+- ``sliding_window``: the sliding-window chapter's training patches and window overlap;
 - ``unpooling``: chapter 3's maps side by side (``show_maps``) and pooling with indices then unpooling,
   animated (``animate_unpooling``).
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 from segcourse.viz._common import PANEL_INCHES
 from segcourse.viz.animation import Animation, animate
 from segcourse.viz.labels import colorize, compare, overlay, plot_class_frequencies, show_samples
+from segcourse.viz.sliding_window import plot_window_overlap, show_patches
 from segcourse.viz.tables import table
 from segcourse.viz.training import plot_confusion, plot_history
 from segcourse.viz.unpooling import animate_unpooling, show_maps
@@ -41,7 +43,9 @@ __all__ = [
     "plot_class_frequencies",
     "plot_confusion",
     "plot_history",
+    "plot_window_overlap",
     "show_maps",
+    "show_patches",
     "show_samples",
     "table",
 ]
