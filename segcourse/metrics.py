@@ -13,6 +13,7 @@ Conventions shared by every function:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from segcourse.data import CLASS_NAMES, VOID
 __all__ = [
     "boundary_distance",
     "boundary_f1",
+    "boundary_tolerance",
     "class_accuracy",
     "confusion_matrix",
     "evaluate",
@@ -336,11 +338,54 @@ def _f1_scores(true_edges: np.ndarray, pred_edges: np.ndarray, tolerance: int) -
     return f1
 
 
+# The boundary F1 tolerance as a fraction of the image diagonal (Csurka et al., 2013; SegNet, Section 3.3).
+_DIAGONAL_FRACTION = 0.0075
+
+
+def boundary_tolerance(height: int, width: int) -> int:
+    """The course's boundary F1 tolerance for an image size: 0.75% of the image diagonal, in pixels.
+
+    ``tolerance = max(1, round(0.0075 * sqrt(height**2 + width**2)))``: the convention of Csurka et al.
+    (BMVC 2013) and of the SegNet paper (Badrinarayanan et al., TPAMI 2017, Section 3.3), rounded to whole
+    pixels, and at least 1 pixel so that a contour one pixel off still counts on small images. Tying the
+    tolerance to the diagonal makes the score the same measure at every resolution: a contour off by the
+    same fraction of the image is forgiven at 64x96 (1 pixel) and at 360x480 (4 pixels) alike. (Python's
+    ``round`` rounds halves to even: 4.5 pixels at 360x480 give 4.)
+    ``boundary_f1`` and ``evaluate`` use it when their ``tolerance`` is ``None`` (the default).
+
+    Args:
+        height: image height in pixels, >= 1.
+        width: image width in pixels, >= 1.
+
+    Returns:
+        The tolerance in pixels, an integer >= 1.
+
+    Example:
+
+    >>> boundary_tolerance(64, 96), boundary_tolerance(360, 480), boundary_tolerance(720, 960)
+    (1, 4, 9)
+    """
+    height = _validate.check_positive_int(height, "height")
+    width = _validate.check_positive_int(width, "width")
+    return max(1, round(_DIAGONAL_FRACTION * math.hypot(height, width)))
+
+
+def _check_tolerance(tolerance: Any) -> int | None:
+    if tolerance is None:
+        return None
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, np.integer)) or tolerance < 0:
+        raise ValueError(
+            "`tolerance` must be None (0.75% of the image diagonal, see boundary_tolerance) or an integer "
+            f"number of pixels >= 0; got {tolerance!r}."
+        )
+    return int(tolerance)
+
+
 def boundary_f1(
     y_true: Any,
     y_pred: Any,
     num_classes: int,
-    tolerance: int = 2,
+    tolerance: int | None = None,
     ignore_index: int | None = VOID,
 ) -> float:
     """Boundary F1 (BF) score: how well the predicted class contours follow the true ones.
@@ -354,6 +399,11 @@ def boundary_f1(
       boundaries. This is the inner contour of each region, so a class change marks a pixel on each side.
     - **distance**: the Chebyshev distance ``max(|di|, |dj|)``; "within ``tolerance``" means inside the
       ``(2 tolerance + 1)``-pixel square around a pixel (a binary dilation done with NumPy shifts).
+    - **tolerance**: by default (``tolerance=None``) 0.75% of the image diagonal, as Csurka et al. and the
+      SegNet paper (Section 3.3) set it, in whole pixels and at least 1 (``boundary_tolerance``):
+      ``tolerance = max(1, round(0.0075 * sqrt(height**2 + width**2)))``, 1 pixel at 64x96, 2 at 128x192,
+      4 at CamVid's 360x480, so that the score measures the same thing at every image size. An explicit
+      integer overrides it (0 demands an exact match).
     - For each image and each class ``c`` present in that image's truth (at least one valid pixel):
       ``precision = |predicted boundary pixels within tolerance of a true boundary pixel| / |predicted
       boundary pixels|``, ``recall = |true boundary pixels within tolerance of a predicted boundary pixel|
@@ -363,14 +413,12 @@ def boundary_f1(
     - The score of an image is the mean F1 over its present classes; the result is the mean over the
       images (images with no labelled pixel are skipped; ``nan`` if all are).
 
-    Csurka et al. and SegNet set the tolerance to 0.75% of the image diagonal:
-    ``tolerance=round(0.0075 * np.hypot(height, width))`` (4 pixels at CamVid's 360x480).
-
     Args:
         y_true: integer labels, shape ``(height, width)`` or ``(n, height, width)``.
         y_pred: integer labels of the same shape, or class scores of shape ``y_true.shape + (num_classes,)``.
         num_classes: number of classes, at least 2.
-        tolerance: the distance in pixels (integer >= 0) within which a boundary pixel counts as matched.
+        tolerance: the distance in pixels (integer >= 0) within which a boundary pixel counts as matched, or
+            ``None`` (default) for 0.75% of the image diagonal (``boundary_tolerance(height, width)``).
         ignore_index: label of pixels to leave out (default ``data.VOID``), or ``None``.
 
     Returns:
@@ -382,9 +430,13 @@ def boundary_f1(
     >>> shifted = np.zeros((8, 8), int); shifted[:, 5:] = 1  # both contours one pixel to the right
     >>> boundary_f1(truth, shifted, num_classes=2, tolerance=1), boundary_f1(truth, shifted, 2, tolerance=0)
     (1.0, 0.0)
+    >>> boundary_f1(truth, shifted, num_classes=2)  # 8x8: the default tolerance is 1 pixel
+    1.0
     """
-    tolerance = _validate.check_positive_int(tolerance, "tolerance", minimum=0)
+    tolerance = _check_tolerance(tolerance)
     truth, pred, valid, num_classes = _prepare(y_true, y_pred, num_classes, ignore_index)
+    if tolerance is None:
+        tolerance = boundary_tolerance(truth.shape[1], truth.shape[2])
     true_edges = _boundary_pixels(truth, valid)
     pred_edges = _boundary_pixels(pred, valid)
 
@@ -479,7 +531,7 @@ def evaluate(
     num_classes: int | None = None,
     class_names: Any = None,
     ignore_index: int | None = VOID,
-    tolerance: int = 2,
+    tolerance: int | None = None,
 ) -> dict[str, Any]:
     """Runs a segmentation model on a set of images and computes every metric of this module.
 
@@ -497,7 +549,8 @@ def evaluate(
         class_names: one name per class; defaults to ``data.CLASS_NAMES`` when the count matches,
             else ``"class_0"``, ``"class_1"``, ...
         ignore_index: label of pixels to leave out (default ``data.VOID``), or ``None``.
-        tolerance: boundary F1 tolerance in pixels (see ``boundary_f1``).
+        tolerance: boundary F1 tolerance in pixels, or ``None`` (default) for 0.75% of the image diagonal,
+            at least 1 pixel (see ``boundary_f1`` and ``boundary_tolerance``).
 
     Returns:
         A dict with floats ``"pixel_accuracy"``, ``"class_accuracy"``, ``"mean_iou"``, ``"boundary_f1"``,
@@ -516,7 +569,7 @@ def evaluate(
     ['sky', 'building', 'pole']
     """
     batch_size = _validate.check_positive_int(batch_size, "batch_size")
-    tolerance = _validate.check_positive_int(tolerance, "tolerance", minimum=0)
+    tolerance = _check_tolerance(tolerance)
     if num_classes is not None:
         num_classes = _validate.check_positive_int(num_classes, "num_classes", minimum=2)
     images = _validate.as_array(images, "images")

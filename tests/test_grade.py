@@ -128,6 +128,46 @@ def fast(*sources: str, functions=("f",)) -> tuple[int, ...] | str:
     return plan.cells if plan.cells is not None else plan.reason
 
 
+def test_the_fast_path_analyses_notebooks_in_several_threads_at_once():
+    # `segcourse grade --jobs N` analyses N notebooks at once. Under Python 3.11, ast.parse in two threads at
+    # once can raise "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905) when a
+    # thread switch happens while a tree is built, e.g. in a finalizer the garbage collector runs: CI failed
+    # on it once. Frequent collections of garbage with finalizers and fast thread switches provoke it (without
+    # segcourse's lock this failed 3 runs out of 3 on Python 3.11.7, each in under 7 s).
+    import gc
+    import sys
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    class Garbage:
+        def __init__(self) -> None:
+            self.cycle = self
+
+        def __del__(self) -> None:
+            time.sleep(0)  # lets another thread run
+
+    ifs = "".join(f"{'    ' * (depth + 1)}if x > {depth}:\n" for depth in range(20))
+    nested = "def f(x):\n" + ifs + "    " * 21 + "return np.abs(x)\n"
+    sources = ("import numpy as np", nested * 5, "check.f(f)")
+    expected = fast(*sources)
+
+    def analyse(_: int):
+        for _ in range(20):
+            Garbage()
+        return fast(*sources)
+
+    interval, threshold = sys.getswitchinterval(), gc.get_threshold()
+    sys.setswitchinterval(1e-6)
+    gc.set_threshold(50, 1, 1)
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(analyse, range(400)))
+    finally:
+        sys.setswitchinterval(interval)
+        gc.set_threshold(*threshold)
+    assert expected == (0, 1) and results == [expected] * 400
+
+
 def test_the_fast_path_runs_the_definitions_a_function_reads_and_skips_training():
     cells = [
         "import numpy as np\nimport time",  # 0: read by f
@@ -678,10 +718,15 @@ def test_the_classroom_workflow_grades_the_repository_and_reports_the_points(tmp
     repository.mkdir()
     write(repository / "00_introduction.ipynb", notebook(IMPORTS, RIGHT))
     output, summary = tmp_path / "github_output", tmp_path / "step_summary"
-    env = {**os.environ, "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary),
-           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    ran = subprocess.run(["bash", "-e", "-c", script], cwd=repository, env=env, capture_output=True, text=True,
-                         timeout=600)
+    env = {
+        **os.environ,
+        "GITHUB_OUTPUT": str(output),
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+    ran = subprocess.run(
+        ["bash", "-e", "-c", script], cwd=repository, env=env, capture_output=True, text=True, timeout=600
+    )
     assert ran.returncode == 0, ran.stdout[-2000:] + ran.stderr[-2000:]
     [line] = output.read_text().splitlines()
     name, _, encoded = line.partition("=")

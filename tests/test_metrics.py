@@ -232,6 +232,45 @@ def test_boundary_f1_averages_over_images():
     assert metrics.boundary_f1(np.stack([blob, uniform]), np.stack([blob, blob]), 2) == 0.5
 
 
+@pytest.mark.parametrize(
+    "height, width, expected",
+    [(64, 96, 1), (128, 192, 2), (360, 480, 4), (720, 960, 9), (1024, 2048, 17), (8, 8, 1), (1, 1, 1)],
+)
+def test_boundary_tolerance_is_three_quarters_of_a_percent_of_the_diagonal(height, width, expected):
+    # 0.0075 * hypot: 0.87 -> 1, 1.73 -> 2, 4.5 -> 4 (round half to even), 9.0, 17.2 -> 17; tiny images get 1.
+    assert metrics.boundary_tolerance(height, width) == expected
+    assert metrics.boundary_tolerance(height, width) == max(1, round(0.0075 * np.hypot(height, width)))
+
+
+def shifted_contour(height: int, width: int, shift: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two classes split by a vertical contour, and the same split moved ``shift`` columns to the right."""
+    truth = np.zeros((height, width), int)
+    truth[:, width // 2 :] = 1
+    moved = np.zeros((height, width), int)
+    moved[:, width // 2 + shift :] = 1
+    return truth, moved
+
+
+@pytest.mark.parametrize("height, width", [(64, 96), (256, 384), (360, 480)])
+def test_boundary_f1_default_tolerance_follows_the_image_size(height, width):
+    tolerance = metrics.boundary_tolerance(height, width)  # 1, 3 and 4 pixels
+    # A contour moved by the tolerance is found; moved one pixel further, it is missed entirely.
+    within, beyond = shifted_contour(height, width, tolerance), shifted_contour(height, width, tolerance + 1)
+    assert metrics.boundary_f1(*within, 2) == 1.0
+    assert metrics.boundary_f1(*beyond, 2) == 0.0
+    # The default is exactly the explicit tolerance of that size.
+    assert metrics.boundary_f1(*beyond, 2) == metrics.boundary_f1(*beyond, 2, tolerance=tolerance)
+    assert metrics.boundary_f1(*beyond, 2, tolerance=tolerance + 1) == 1.0
+
+
+def test_boundary_f1_default_tolerance_is_not_the_old_two_pixels():
+    # At 64x96 the diagonal rule gives 1 pixel: a contour 2 pixels off, which a fixed 2-pixel tolerance
+    # forgave, is now a miss.
+    truth, moved = shifted_contour(64, 96, 2)
+    assert metrics.boundary_f1(truth, moved, 2, tolerance=2) == 1.0
+    assert metrics.boundary_f1(truth, moved, 2) == 0.0
+
+
 def test_boundary_f1_ignores_image_border():
     # A single class touching the border everywhere has no boundary at all.
     full = np.ones((5, 5), int)
@@ -306,6 +345,25 @@ def test_evaluate_matches_the_metrics(tiny_model, tiny_data):
     assert results["confusion_matrix"].sum() == labels.size - 5  # one void pixel per image
 
 
+def test_evaluate_boundary_f1_uses_the_diagonal_tolerance_unless_told(tiny_data):
+    images, labels = tiny_data
+    # A model that predicts the labels moved one column to the right, as one-hot scores.
+    moved = np.roll(np.where(labels == VOID, 0, labels), 1, axis=2)
+    scores = np.eye(3, dtype="float32")[moved]
+
+    class Fixed:
+        def predict(self, batch, batch_size, verbose):
+            assert len(batch) == len(images)  # evaluate predicts up to 256 images at a time
+            return scores
+
+    default = metrics.evaluate(Fixed(), images, labels, batch_size=2)["boundary_f1"]
+    assert metrics.boundary_tolerance(8, 8) == 1
+    assert default == pytest.approx(metrics.boundary_f1(labels, moved, 3, tolerance=1))
+    exact = metrics.evaluate(Fixed(), images, labels, batch_size=2, tolerance=0)["boundary_f1"]
+    assert exact == pytest.approx(metrics.boundary_f1(labels, moved, 3, tolerance=0))
+    assert exact < default  # an explicit tolerance is still used, and a stricter one scores lower
+
+
 def test_evaluate_scales_uint8_images_like_make_dataset(tiny_data):
     images, labels = tiny_data
     # With biases the predicted classes depend on the scale of the input (without, the argmax would not).
@@ -372,10 +430,18 @@ def test_bad_input_raises(fn, y_true, y_pred, kwargs, argument):
         fn(y_true, y_pred, **kwargs)
 
 
-@pytest.mark.parametrize("tolerance", [-1, 1.5, True])
+@pytest.mark.parametrize("tolerance", [-1, 1.5, True, "2"])
 def test_bad_tolerance_raises(tolerance):
     with pytest.raises(ValueError, match="`tolerance`"):
         metrics.boundary_f1(GOOD_TRUE, GOOD_PRED, 3, tolerance=tolerance)
+
+
+@pytest.mark.parametrize(
+    "height, width, argument", [(0, 96, "height"), (64, 9.5, "width"), (True, 4, "height")]
+)
+def test_bad_boundary_tolerance_size_raises(height, width, argument):
+    with pytest.raises(ValueError, match=f"`{argument}`"):
+        metrics.boundary_tolerance(height, width)
 
 
 @pytest.mark.parametrize("matrix", [np.zeros((3, 2)), np.zeros((1, 1)), -np.ones((2, 2))])

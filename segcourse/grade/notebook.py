@@ -18,6 +18,7 @@ import dataclasses
 import json
 import re
 import symtable
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -28,6 +29,10 @@ from segcourse.check import REGISTRY, Registration
 # Magics whose lines change no name of the notebook's.
 _HARMLESS_MAGICS = ("matplotlib", "config")
 _DYNAMIC_CALLS = ("exec", "eval", "globals", "locals", "vars", "get_ipython", "__import__")
+# ``segcourse grade --jobs N`` analyses notebooks in threads, and CPython 3.11's parser keeps state that threads
+# share: a garbage collection that switches threads inside ``ast.parse`` can raise "SystemError: AST constructor
+# recursion depth mismatch" (python/cpython#106905). One parse at a time.
+_PARSING = threading.Lock()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -203,8 +208,9 @@ def _analyse(index: int, source: str) -> _Cell | None:
     if dynamic:
         return _Cell(index, set(), [], {}, dynamic)
     try:
-        tree = ast.parse(python)
-        table = symtable.symtable(python, f"cell {index + 1}", "exec")
+        with _PARSING:
+            tree = ast.parse(python)
+            table = symtable.symtable(python, f"cell {index + 1}", "exec")
     except (SyntaxError, ValueError):
         return None  # a cell that does not compile runs nothing
     if not tree.body:

@@ -52,9 +52,11 @@ def fcn(
     - ``"8s"``: as 16s, then by 2 again (``upscore_pool4``), plus scores of pool3
       (``score_pool3``), then by 8 (``upscore8``).
 
-    The skip scores start at zero (so a 16s net starts as its 32s net, as Long et al. initialise
-    them), and the upsampling layers are ``Conv2DTranspose`` initialised to bilinear
-    interpolation; the 2x ones learn, the final one stays fixed, as in the paper. Because the input
+    The skip scores start at zero, as Long et al. initialise them, so that a skip does not change the
+    predictions at first (the paper starts FCN-16s from a trained FCN-32s, and FCN-8s from a trained
+    FCN-16s, Section 4.2; built here, each variant starts from scratch). The upsampling layers are
+    ``Conv2DTranspose`` initialised to bilinear interpolation; the 2x ones learn, the final one stays
+    fixed, as in the paper. Because the input
     size is a multiple of 32, every skip lines up exactly and no cropping is needed (the original
     pads the input by 100 pixels and crops instead).
 

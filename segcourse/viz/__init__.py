@@ -5,6 +5,7 @@
 - ``tables``: results as HTML tables (``table``);
 - ``animation``: matplotlib animations played by a small offline HTML player (``animate``);
 - ``sliding_window``: the sliding-window chapter's training patches and window overlap;
+- ``fcn``: diagrams of FCN-32s, FCN-16s and FCN-8s drawn from the models (``plot_fcn``, chapter 2);
 - ``unpooling``: chapter 3's maps side by side (``show_maps``) and pooling with indices then unpooling,
   animated (``animate_unpooling``).
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 from segcourse.viz._common import PANEL_INCHES
 from segcourse.viz.animation import Animation, animate
+from segcourse.viz.fcn import plot_fcn
 from segcourse.viz.labels import colorize, compare, overlay, plot_class_frequencies, show_samples
 from segcourse.viz.sliding_window import plot_window_overlap, show_patches
 from segcourse.viz.tables import table
@@ -42,6 +44,7 @@ __all__ = [
     "overlay",
     "plot_class_frequencies",
     "plot_confusion",
+    "plot_fcn",
     "plot_history",
     "plot_window_overlap",
     "show_maps",
