@@ -22,6 +22,7 @@ from segcourse import _validate
 from segcourse.data import CLASS_NAMES, VOID
 
 __all__ = [
+    "boundary_distance",
     "boundary_f1",
     "boundary_tolerance",
     "class_accuracy",
@@ -454,6 +455,46 @@ def _boundary_f1_per_image(
         present[:, c] = (is_c & valid).any(axis=(1, 2))
         f1[:, c] = _f1_scores(true_edges & is_c, pred_edges & (pred == c), tolerance)
     return _ratio((f1 * present).sum(axis=1), present.sum(axis=1))
+
+
+def boundary_distance(labels: Any, farthest: int = 4, ignore_index: int | None = VOID) -> np.ndarray:
+    """The distance of every pixel to the nearest class boundary of a label map, capped at ``farthest``.
+
+    Boundary pixels are those of ``boundary_f1``: labelled pixels with a labelled 4-neighbour of another
+    class (void makes no boundary). They are at distance 0, their 8 neighbours at 1, and so on: the
+    Chebyshev distance ``max(|di|, |dj|)`` to the nearest boundary pixel of the same image. Pixels farther
+    than ``farthest - 1`` get ``farthest``, read as "``farthest`` or more". Void pixels get a distance too;
+    leave them out with ``labels != ignore_index``. Used to measure accuracy against the distance to a
+    boundary, where the decoders of chapter 3 differ.
+
+    Args:
+        labels: integer labels, shape ``(height, width)`` or ``(n, height, width)``.
+        farthest: the cap, an integer >= 1.
+        ignore_index: label of void pixels (default ``data.VOID``), or ``None``.
+
+    Returns:
+        An int array of the shape of ``labels``, values in ``0 .. farthest``.
+
+    Example:
+
+    >>> labels = np.zeros((1, 7), int); labels[0, 3:] = 1
+    >>> boundary_distance(labels, farthest=3)
+    array([[2, 1, 0, 0, 1, 2, 3]])
+    """
+    farthest = _validate.check_positive_int(farthest, "farthest")
+    ignore_index = _check_ignore_index(ignore_index)
+    truth = _validate.as_array(labels, "labels")
+    _validate.check_rank(truth, "labels", (2, 3), "(height, width) or (n, height, width)")
+    if not np.issubdtype(truth.dtype, np.integer):
+        raise ValueError(f"`labels` must hold integer class labels; got dtype {truth.dtype}.")
+    batch = truth[None] if truth.ndim == 2 else truth
+    valid = batch != ignore_index if ignore_index is not None else np.ones(batch.shape, bool)
+    reached = _boundary_pixels(batch, valid)
+    distance = np.full(batch.shape, farthest)
+    for d in range(farthest):
+        distance[reached & (distance == farthest)] = d
+        reached = _dilate(reached, 1)
+    return distance[0] if truth.ndim == 2 else distance
 
 
 # --------------------------------------------------------------------------------------------------

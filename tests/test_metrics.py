@@ -277,6 +277,42 @@ def test_boundary_f1_ignores_image_border():
     assert metrics.boundary_f1(full, full, 2) == 1.0
 
 
+def test_boundary_distance_counts_chessboard_steps_to_the_nearest_boundary():
+    labels = np.zeros((7, 9), int)
+    labels[2:5, 3:6] = 1  # a 3x3 square; boundary pixels have a 4-neighbour of another class
+    distance = metrics.boundary_distance(labels, farthest=3)
+    boundary = np.zeros((7, 9), bool)
+    for axis in (0, 1):
+        change = np.diff(labels, axis=axis) != 0
+        head = (slice(None, -1), slice(None)) if axis == 0 else (slice(None), slice(None, -1))
+        tail = (slice(1, None), slice(None)) if axis == 0 else (slice(None), slice(1, None))
+        boundary[head] |= change
+        boundary[tail] |= change
+    np.testing.assert_array_equal(distance == 0, boundary)
+    assert distance[3, 4] == 1  # the centre of the square, one step from its border
+    # Brute force: Chebyshev distance to the nearest boundary pixel, capped at 3.
+    rows, cols = np.nonzero(boundary)
+    i, j = np.indices(labels.shape)
+    nearest = np.maximum(np.abs(i[..., None] - rows), np.abs(j[..., None] - cols)).min(axis=-1)
+    np.testing.assert_array_equal(distance, np.minimum(nearest, 3))
+
+
+def test_boundary_distance_per_image_and_void():
+    labels = np.zeros((2, 4, 6), np.uint8)
+    labels[0, :, 3:] = 1
+    labels[1, :, 3:] = VOID  # void makes no boundary: the second image has none
+    distance = metrics.boundary_distance(labels, farthest=4)
+    assert distance.shape == labels.shape
+    np.testing.assert_array_equal(distance[0, 0], [2, 1, 0, 0, 1, 2])
+    assert (distance[1] == 4).all()
+    assert (metrics.boundary_distance(labels, ignore_index=None)[1, 0] == [2, 1, 0, 0, 1, 2]).all()
+    np.testing.assert_array_equal(metrics.boundary_distance(labels[0], farthest=4), distance[0])
+    with pytest.raises(ValueError, match="`farthest`"):
+        metrics.boundary_distance(labels, farthest=0)
+    with pytest.raises(ValueError, match="`labels`"):
+        metrics.boundary_distance(labels.astype(float))
+
+
 # --------------------------------------------------------------------------------------------------
 # evaluate
 

@@ -6,7 +6,9 @@
 - ``animation``: matplotlib animations played by a small offline HTML player (``animate``);
 - ``comparison``: models compared on speed, accuracy and boundaries (``plot_speed_accuracy``);
 - ``sliding_window``: the sliding-window chapter's training patches and window overlap;
-- ``fcn``: diagrams of FCN-32s, FCN-16s and FCN-8s drawn from the models (``plot_fcn``, chapter 2).
+- ``fcn``: diagrams of FCN-32s, FCN-16s and FCN-8s drawn from the models (``plot_fcn``, chapter 2);
+- ``unpooling``: chapter 3's maps side by side (``show_maps``) and pooling with indices then unpooling,
+  animated (``animate_unpooling``).
 
 Chapter-specific drawings live in their own modules here, named after what they draw:
 
@@ -43,6 +45,7 @@ from segcourse.viz.labels import colorize, compare, overlay, plot_class_frequenc
 from segcourse.viz.sliding_window import plot_window_overlap, show_patches
 from segcourse.viz.tables import table
 from segcourse.viz.training import plot_confusion, plot_history
+from segcourse.viz.unpooling import animate_unpooling, show_maps
 
 __all__ = [
     "PANEL_INCHES",
@@ -51,6 +54,7 @@ __all__ = [
     "animate_convolution",
     "animate_receptive_field",
     "animate_transposed_convolution",
+    "animate_unpooling",
     "colorize",
     "compare",
     "overlay",
@@ -64,6 +68,7 @@ __all__ = [
     "plot_speed_accuracy",
     "plot_taps",
     "plot_window_overlap",
+    "show_maps",
     "show_patches",
     "show_samples",
     "table",
