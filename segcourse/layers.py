@@ -57,6 +57,29 @@ def _check_rank4(shape: Any, name: str, layer: str) -> None:
         )
 
 
+def _check_window_fits(shape: Any, pool_size: tuple[int, int], layer: str) -> None:
+    """Raises a ``ValueError`` when a known height or width is smaller than the pooling window."""
+    size = tuple(shape)[1:3]
+    if any(n is not None and n < p for n, p in zip(size, pool_size, strict=True)):
+        raise ValueError(
+            f"{layer}: the input's height and width {size} are smaller than `pool_size` {pool_size}: "
+            "no window fits, so there is nothing to pool."
+        )
+
+
+def _known_values(x: Any) -> np.ndarray | None:
+    """The values of ``x`` when they exist now (eager execution, NumPy input), or None while a graph is traced.
+
+    Lets a layer check its inputs' values where they can be known without adding work to a compiled graph.
+    """
+    if keras.backend.is_keras_tensor(x):
+        return None
+    try:
+        return ops.convert_to_numpy(x)
+    except (NotImplementedError, TypeError):  # a symbolic tensor (TensorFlow graph, JAX tracer)
+        return None
+
+
 def _dims(x: Any) -> list[Any]:
     """The shape of ``x`` with static sizes as ints and unknown sizes as scalar tensors."""
     static = tuple(x.shape)
@@ -106,8 +129,8 @@ def _split_reference(inputs: Any, count: int, layer: str) -> tuple[list[Any], An
     return items[:count], (items[count] if len(items) > count else None)
 
 
-def _argmax_positions(x: Any, pooled: Any, pool_size: tuple[int, int]) -> Any:
-    """The position of each window's first maximum, counted row-major within the window; int32.
+def _argmax_positions(x: Any, pooled: Any, pool_size: tuple[int, int]) -> tuple[Any, Any]:
+    """The position of each window's first maximum, counted row-major within the window, and the maxima.
 
     ``x`` (whole windows only) is viewed as ``(n, out_h, ph, out_w, pw, c)`` and compared with the maxima
     ``pooled``, broadcast over each window: one boolean per input value, a quarter of the input's bytes for
@@ -115,16 +138,38 @@ def _argmax_positions(x: Any, pooled: Any, pool_size: tuple[int, int]) -> Any:
     the masks are read from the last position to the first, so that the first position holding the
     maximum wins. Unstacking avoids the 6-D transpose that gathering each window on one axis would need
     (the slowest step without XLA); unstacking booleans rather than values keeps the working memory small.
+
+    Returns ``(indices, pooled)``, indices int32. A window of -inf values gets index 0 and the maximum
+    -inf. TensorFlow's max pooling kernel (outside XLA) returns the lowest finite float for such a window,
+    which equals none of its values: that window is corrected, on the pooled size, only when the pooled map
+    may hold such a value, which its minimum tells (a conditional: the usual case costs one minimum).
     """
     ph, pw = pool_size
+    last = ph * pw - 1
     _, out_h, out_w, c = _dims(pooled)
     windows = ops.reshape(x, (-1, out_h, ph, out_w, pw, c))
     is_max = ops.equal(windows, ops.reshape(pooled, (-1, out_h, 1, out_w, 1, c)))
     masks = [mask for row in ops.unstack(is_max, axis=2) for mask in ops.unstack(row, axis=3)]
-    indices = ops.full_like(pooled, ph * pw - 1, dtype="int32")
-    for position in reversed(range(ph * pw - 1)):
-        indices = ops.where(masks[position], ops.cast(position, "int32"), indices)
-    return indices
+
+    def first_maxima() -> tuple[Any, Any]:
+        indices = ops.full_like(pooled, last, dtype="int32")
+        for position in reversed(range(last)):
+            indices = ops.where(masks[position], ops.cast(position, "int32"), indices)
+        return indices, pooled
+
+    def with_unmatched_windows() -> tuple[Any, Any]:
+        indices, _ = first_maxima()
+        # Still at the last position although the last value is not the maximum: no value matched.
+        unmatched = ops.logical_and(ops.equal(indices, last), ops.logical_not(masks[last]))
+        return (
+            ops.where(unmatched, ops.zeros((), "int32"), indices),
+            ops.where(unmatched, ops.cast(-np.inf, pooled.dtype), pooled),
+        )
+
+    # Such a window has the lowest float of its dtype as its maximum, or -inf; float16's lowest, -65504, is at
+    # or above that for every float dtype, so a pooled map with no value at or below it needs no correction.
+    suspect = ops.less_equal(ops.min(pooled), ops.cast(float(np.finfo(np.float16).min), pooled.dtype))
+    return ops.cond(suspect, with_unmatched_windows, first_maxima)
 
 
 def _unpool(values: Any, indices: Any, pool_size: tuple[int, int]) -> Any:
@@ -158,12 +203,14 @@ def _unpool(values: Any, indices: Any, pool_size: tuple[int, int]) -> Any:
     return unpool(values)
 
 
-def _max_pool_with_gradient_at(x: Any, indices: Any, pool_size: tuple[int, int]) -> Any:
-    """Max pooling of whole windows whose gradient goes to the positions that ``indices`` name.
+def _pooled_with_gradient_at(x: Any, pooled: Any, indices: Any, pool_size: tuple[int, int]) -> Any:
+    """``pooled``, the max pooling of ``x`` computed without a gradient, given max pooling's gradient.
 
-    The forward pass is Keras's own max pooling. The gradient is the upstream gradient unpooled with the
-    indices, so it always agrees with them (ties included), and it stays fast under XLA, whose own max
-    pooling gradient (``select_and_scatter``) is several times slower on a CPU.
+    The upstream gradient goes to the positions of ``x`` that ``indices`` name. It is written by hand,
+    as the upstream gradient unpooled with the indices, so that it always agrees with
+    them (ties included) and stays fast under XLA, whose own max pooling gradient (``select_and_scatter``)
+    is several times slower on a CPU; and so that the maxima, already computed to find the indices, are
+    not computed a second time.
     """
 
     @ops.custom_gradient
@@ -172,7 +219,7 @@ def _max_pool_with_gradient_at(x: Any, indices: Any, pool_size: tuple[int, int])
             upstream = args[0] if upstream is None else upstream
             return _unpool(upstream, indices, pool_size)
 
-        return ops.max_pool(x, pool_size, strides=pool_size, padding="valid"), gradient
+        return ops.cast(pooled, x.dtype), gradient
 
     return max_pool(x)
 
@@ -287,12 +334,15 @@ class MaxPoolingWithIndices2D(keras.layers.Layer):
 
     When several values in a window tie for the maximum, the first in row-major order is chosen.
     The gradient of `pooled` flows to that one position only, the one the indices name, as with
-    `MaxPooling2D` (which also picks the first maximum).
+    `MaxPooling2D` (which also picks the first maximum). A window whose values are all -inf pools to
+    -inf with index 0, with and without XLA, like `segcourse.reference.max_pool2d_with_indices`.
 
     The output has the size of `padding="valid"` pooling:
     `output_shape = math.floor(input_shape / pool_size)`;
     trailing rows or columns that do not fill a window are dropped (give the pooling input to
-    `MaxUnpooling2D` as a reference to pad them back with zeros).
+    `MaxUnpooling2D` as a reference to pad them back with zeros). An input smaller than the window
+    raises a `ValueError` (when its size is known, that is, anywhere but in a graph traced for
+    unknown sizes).
 
     Args:
         pool_size: int or tuple of 2 integers `(ph, pw)`, the window size and the stride.
@@ -320,22 +370,23 @@ class MaxPoolingWithIndices2D(keras.layers.Layer):
 
     def call(self, inputs: Any) -> tuple[Any, Any]:
         _check_rank4(inputs.shape, "inputs", type(self).__name__)
+        _check_window_fits(inputs.shape, self.pool_size, type(self).__name__)
         ph, pw = self.pool_size
         _, h, w, _ = _dims(inputs)
         out_h, out_w = h // ph, w // pw
         x = inputs
         if not (isinstance(h, int) and isinstance(w, int) and h % ph == 0 and w % pw == 0):
             x = x[:, : out_h * ph, : out_w * pw, :]  # "valid": drop rows/columns that fill no window
-        # Where the maxima are, from the values alone: no gradient flows through the indices.
+        # The maxima and where they are, from the values alone: no gradient flows through the indices.
         fixed = ops.stop_gradient(x)
         maxima = ops.max_pool(fixed, self.pool_size, strides=self.pool_size, padding="valid")
-        indices = _argmax_positions(fixed, maxima, self.pool_size)
+        indices, maxima = _argmax_positions(fixed, maxima, self.pool_size)
         # The maxima, whose gradient goes to the position that the indices name, even when values tie.
-        pooled = _max_pool_with_gradient_at(x, indices, self.pool_size)
-        return pooled, indices
+        return _pooled_with_gradient_at(x, maxima, indices, self.pool_size), indices
 
     def compute_output_shape(self, input_shape: tuple) -> tuple[tuple, tuple]:
         _check_rank4(input_shape, "inputs", type(self).__name__)
+        _check_window_fits(input_shape, self.pool_size, type(self).__name__)
         n, h, w, c = input_shape
         ph, pw = self.pool_size
         shape = (n, None if h is None else h // ph, None if w is None else w // pw, c)
@@ -365,6 +416,11 @@ class MaxUnpooling2D(keras.layers.Layer):
     The output size is `output_shape = input_shape * pool_size`, or the size of the optional
     reference tensor (typically the pooling layer's input), reached by padding zeros at the bottom
     and right: that undoes the rows and columns that pooling dropped from an odd-sized input.
+
+    An index outside `[0, ph * pw)` raises a `ValueError` where the indices' values are known, in
+    eager execution. Inside a compiled function (`model.fit`, `model.predict`, `tf.function`) they
+    are not checked, to keep the layer as fast as it is, and such a value is written nowhere: its
+    window stays zero.
 
     Args:
         pool_size: int or tuple of 2 integers `(ph, pw)`; must match the pooling layer's.
@@ -399,6 +455,13 @@ class MaxUnpooling2D(keras.layers.Layer):
             raise ValueError(
                 f"{name}: `indices` must have the shape of `values`; "
                 f"got {tuple(indices.shape)} and {tuple(values.shape)}."
+            )
+        known = _known_values(indices)  # checked in eager execution only: no extra work in a graph
+        positions = self.pool_size[0] * self.pool_size[1]
+        if known is not None and known.size and (known.min() < 0 or known.max() >= positions):
+            raise ValueError(
+                f"{name}: `indices` must lie in [0, {positions}) for `pool_size` {self.pool_size}; "
+                f"got values from {known.min()} to {known.max()}."
             )
         outputs = _unpool(values, indices, self.pool_size)
         return outputs if like is None else _pad_to_like(outputs, like, self.pool_size, name)

@@ -22,6 +22,7 @@ from segcourse import _validate
 from segcourse.data import CLASS_NAMES, VOID
 
 __all__ = [
+    "boundary_distance",
     "boundary_f1",
     "boundary_tolerance",
     "class_accuracy",
@@ -436,6 +437,13 @@ def boundary_f1(
     truth, pred, valid, num_classes = _prepare(y_true, y_pred, num_classes, ignore_index)
     if tolerance is None:
         tolerance = boundary_tolerance(truth.shape[1], truth.shape[2])
+    return _nanmean(_boundary_f1_per_image(truth, pred, valid, num_classes, tolerance))
+
+
+def _boundary_f1_per_image(
+    truth: np.ndarray, pred: np.ndarray, valid: np.ndarray, num_classes: int, tolerance: int
+) -> np.ndarray:
+    """Each image's boundary F1 (``nan`` for an image without a labelled pixel), from ``_prepare``'s output."""
     true_edges = _boundary_pixels(truth, valid)
     pred_edges = _boundary_pixels(pred, valid)
 
@@ -446,9 +454,47 @@ def boundary_f1(
         is_c = truth == c
         present[:, c] = (is_c & valid).any(axis=(1, 2))
         f1[:, c] = _f1_scores(true_edges & is_c, pred_edges & (pred == c), tolerance)
+    return _ratio((f1 * present).sum(axis=1), present.sum(axis=1))
 
-    per_image = _ratio((f1 * present).sum(axis=1), present.sum(axis=1))
-    return _nanmean(per_image)
+
+def boundary_distance(labels: Any, farthest: int = 4, ignore_index: int | None = VOID) -> np.ndarray:
+    """The distance of every pixel to the nearest class boundary of a label map, capped at ``farthest``.
+
+    Boundary pixels are those of ``boundary_f1``: labelled pixels with a labelled 4-neighbour of another
+    class (void makes no boundary). They are at distance 0, their 8 neighbours at 1, and so on: the
+    Chebyshev distance ``max(|di|, |dj|)`` to the nearest boundary pixel of the same image. Pixels farther
+    than ``farthest - 1`` get ``farthest``, read as "``farthest`` or more". Void pixels get a distance too;
+    leave them out with ``labels != ignore_index``. Used to measure accuracy against the distance to a
+    boundary, where the decoders of chapter 3 differ.
+
+    Args:
+        labels: integer labels, shape ``(height, width)`` or ``(n, height, width)``.
+        farthest: the cap, an integer >= 1.
+        ignore_index: label of void pixels (default ``data.VOID``), or ``None``.
+
+    Returns:
+        An int array of the shape of ``labels``, values in ``0 .. farthest``.
+
+    Example:
+
+    >>> labels = np.zeros((1, 7), int); labels[0, 3:] = 1
+    >>> boundary_distance(labels, farthest=3)
+    array([[2, 1, 0, 0, 1, 2, 3]])
+    """
+    farthest = _validate.check_positive_int(farthest, "farthest")
+    ignore_index = _check_ignore_index(ignore_index)
+    truth = _validate.as_array(labels, "labels")
+    _validate.check_rank(truth, "labels", (2, 3), "(height, width) or (n, height, width)")
+    if not np.issubdtype(truth.dtype, np.integer):
+        raise ValueError(f"`labels` must hold integer class labels; got dtype {truth.dtype}.")
+    batch = truth[None] if truth.ndim == 2 else truth
+    valid = batch != ignore_index if ignore_index is not None else np.ones(batch.shape, bool)
+    reached = _boundary_pixels(batch, valid)
+    distance = np.full(batch.shape, farthest)
+    for d in range(farthest):
+        distance[reached & (distance == farthest)] = d
+        reached = _dilate(reached, 1)
+    return distance[0] if truth.ndim == 2 else distance
 
 
 # --------------------------------------------------------------------------------------------------
@@ -463,13 +509,23 @@ def _default_class_names(class_names: Any, num_classes: int) -> tuple[str, ...]:
     return tuple(f"class_{i}" for i in range(num_classes))
 
 
+#: Images scored at a time by ``evaluate``: its working memory (label copies, boundary masks) is that of this
+#: many images, whatever the size of the test set.
+_SCORE_CHUNK = 64
+#: Pixels predicted at a time by ``evaluate`` (in whole batches, at least one): the float32 inputs and class
+#: scores of a chunk stay at a few dozen megabytes, whatever the image size.
+_PREDICT_PIXELS = 2**22
+
+
 def _predict_labels(model: Any, images: np.ndarray, batch_size: int) -> tuple[np.ndarray, int]:
     """Predicted labels ``(n, height, width)`` and the model's number of output channels.
 
-    Predicts a chunk of images at a time and keeps only the argmax: the float scores of a whole test set
-    at full resolution would take ``num_classes`` times the memory of the labels.
+    Predicts a chunk of images at a time and keeps only the argmax, in one byte per pixel when the classes
+    allow it: the float scores of a whole test set at full resolution would take ``num_classes`` times
+    the memory of the labels.
     """
-    chunk = batch_size * max(1, 256 // batch_size)
+    pixels = int(np.prod(images.shape[1:3]))
+    chunk = batch_size * max(1, _PREDICT_PIXELS // pixels // batch_size)
     labels, channels = [], None
     for start in range(0, len(images), chunk):
         batch = images[start : start + chunk]
@@ -478,7 +534,7 @@ def _predict_labels(model: Any, images: np.ndarray, batch_size: int) -> tuple[np
         scores = _validate.as_array(model.predict(batch, batch_size=batch_size, verbose=0), "model output")
         _validate.check_rank(scores, "model output", (4,), "(n, height, width, num_classes)")
         channels = scores.shape[-1]
-        labels.append(np.argmax(scores, axis=-1).astype(np.int32))
+        labels.append(np.argmax(scores, axis=-1).astype(np.uint8 if channels < 255 else np.int32))
     return np.concatenate(labels), int(channels)
 
 
@@ -494,8 +550,10 @@ def evaluate(
 ) -> dict[str, Any]:
     """Runs a segmentation model on a set of images and computes every metric of this module.
 
-    Calls ``model.predict(images, batch_size=batch_size, verbose=0)`` (a few hundred images at a time),
-    takes the argmax of the class scores, and scores the predicted labels against ``labels``.
+    Calls ``model.predict(images, batch_size=batch_size, verbose=0)`` (about four million pixels at a time),
+    takes the argmax of the class scores, and scores the predicted labels against ``labels``, a few dozen
+    images at a time (adding up their confusion matrices and collecting each image's boundary F1), so that
+    the memory it needs beyond the predicted labels does not grow with the test set.
 
     Args:
         model: a Keras model mapping ``(n, height, width, channels)`` images to class scores
@@ -551,15 +609,24 @@ def evaluate(
             f"`num_classes` is {num_classes} but the model outputs {channels} class scores per pixel."
         )
     names = _default_class_names(class_names, num_classes)
+    if tolerance is None:
+        tolerance = boundary_tolerance(labels.shape[1], labels.shape[2])
 
-    truth, predicted, _, _ = _prepare(labels, predicted, num_classes, ignore_index, "labels", "model output")
-    matrix = confusion_matrix(truth, predicted, num_classes, ignore_index)
+    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+    per_image = []
+    for start in range(0, len(labels), _SCORE_CHUNK):
+        chunk = slice(start, start + _SCORE_CHUNK)
+        truth, pred, valid, _ = _prepare(
+            labels[chunk], predicted[chunk], num_classes, ignore_index, "labels", "model output"
+        )
+        matrix += confusion_matrix(truth, pred, num_classes, ignore_index)
+        per_image.append(_boundary_f1_per_image(truth, pred, valid, num_classes, tolerance))
     scores = scores_from_confusion(matrix)
     return {
         "pixel_accuracy": scores["pixel_accuracy"],
         "class_accuracy": scores["class_accuracy"],
         "mean_iou": scores["mean_iou"],
-        "boundary_f1": boundary_f1(truth, predicted, num_classes, tolerance, ignore_index),
+        "boundary_f1": _nanmean(np.concatenate(per_image)),
         "iou_per_class": {name: float(iou) for name, iou in zip(names, scores["iou_per_class"], strict=True)},
         "confusion_matrix": matrix,
     }

@@ -201,7 +201,7 @@ def receptive_field(layers: Sequence[tuple[int, int, int]]) -> list[int]:
 
         r_0 = 1,    r_l = r_{l-1} + (k_eff_l - 1) * s_1 * ... * s_{l-1}
 
-    Yu & Koltun's context module, eight 3x3 layers with dilations 1, 1, 2, 4, 8, 16, 1 and a final
+    Yu & Koltun's context module, seven 3x3 layers with dilations 1, 1, 2, 4, 8, 16, 1 and a final
     1x1, gives ``[3, 5, 9, 17, 33, 65, 67, 67]``: exponential growth with no loss of resolution.
     """
     fields: list[int] = []

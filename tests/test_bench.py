@@ -7,6 +7,7 @@ run once for the module, through the command line, with every output file.
 from __future__ import annotations
 
 import json
+import re
 from numbers import Real
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pytest
 import tensorflow as tf
 
 from segcourse import bench, cli, models
-from segcourse.bench import book_times, memory, timing, unpooling
+from segcourse.bench import book_times, memory, pets_memory, report, timing, unpooling
 from segcourse.book import chapter_sources, find_root
 
 
@@ -106,6 +107,39 @@ def test_memory_computed_and_measured(quick) -> None:
     assert computed["indices_bytes"] == 16 * computed["indices_bytes_2bit"]
     for variant in memory.VARIANTS:
         assert result["measured_peak_bytes"][variant] > 0
+        low, high = result["measured_peak_range_bytes"][variant]
+        assert low <= result["measured_peak_bytes"][variant] <= high
+        assert len(result["measured"][variant]) == bench.QUICK.memory_repeats
+        # The process's peak includes TensorFlow itself: far above the inference's tensors.
+        assert result["process_peak_bytes"][variant] > result["measured_peak_bytes"][variant]
+        assert result["process_peak_before_inference_bytes"][variant] <= result["process_peak_bytes"][variant]
+
+
+def test_pets_memory_runs_the_recipes_data_path_at_every_scale(quick) -> None:
+    result = quick[0]["pets_memory"]
+    assert set(result["by_dtype"]) == {"uint8", "float32"}
+    for dtype, measured in result["by_dtype"].items():
+        runs = measured["runs"]
+        assert [run["scale"] for run in runs] == list(bench.QUICK.pets_scales)
+        for run in runs:
+            images = run["images"]
+            # The recipe's three loads: 90% and 10% of the training split, and the test split.
+            train = round(run["scale"] * pets_memory.FULL_SPLITS["train"])
+            assert images["train"] + images["val"] == train and images["train"] == round(0.9 * train)
+            assert images["test"] == round(run["scale"] * pets_memory.FULL_SPLITS["test"])
+            pixels = sum(images.values()) * np.prod(result["size"])
+            image_bytes = 1 if dtype == "uint8" else 4
+            assert run["array_bytes"] == pixels * (3 * image_bytes + 1)  # images and uint8 labels
+            stages = list(run["stages"].values())  # the process's peak after each stage: never lower
+            assert stages == sorted(stages) and run["peak_bytes"] >= stages[-1]
+            assert list(run["stages"])[-1] == f"evaluated {pets_memory.NETWORKS}"
+        if dtype in bench.QUICK.pets_measure_full:  # the full splits measured: that is the figure
+            full = measured["full_run"]
+            assert full["images"] == {"train": 3312, "val": 368, "test": 3669}
+            assert measured["full_from"] == "measured" and measured["full_bytes"] == full["peak_bytes"]
+        else:
+            assert measured["full_from"] == "line" and measured["full_bytes"] == measured["fit"]["full"]
+    assert result["ratio"] == pytest.approx(result["full_bytes"]["float32"] / result["full_bytes"]["uint8"])
 
 
 def test_report_files_are_written(quick) -> None:
@@ -114,6 +148,89 @@ def test_report_files_are_written(quick) -> None:
     assert "| Figure | Measured | Target | Met |" in table and results["machine"]["cpu"] in table
     assert (folder / "bench.png").stat().st_size > 10_000
     assert cli.main(["bench", "--from-json", str(folder / "bench.json")]) == 0
+
+
+def test_the_dense_target_is_the_arithmetic_saving_measured_beside_it() -> None:
+    section = {"speedup": 20.0, "work_ratio": 18.08, "cpu_speedup": 19.0, "max_abs_diff": 1e-7}
+    rows = {row["figure"]: row for row in report.headline({"dense_vs_sliding": section})}
+    speedup = rows["convolutionalised classifier vs sliding window: speed-up"]
+    assert speedup["target"] == "≥ 18.1x (arithmetic saving)" and speedup["met"] is True
+    section["speedup"] = 17.0
+    rows = {row["figure"]: row for row in report.headline({"dense_vs_sliding": section})}
+    assert rows["convolutionalised classifier vs sliding window: speed-up"]["met"] is False
+    assert "100" not in " ".join(row["target"] for row in rows.values())
+
+
+def test_a_figure_an_older_run_did_not_record_is_left_out() -> None:
+    rows = report.headline({"memory": {"computed": {"feature_map_bytes": 4e6, "indices_bytes": 1e6}}})
+    assert [row["figure"] for row in rows] == ["SegNet decoder keeps (computed): feature maps / indices"]
+
+
+def test_merge_keeps_the_earlier_runs_other_sections_and_says_so(quick) -> None:
+    results, _ = quick
+    newer = {key: value for key, value in results.items() if key not in ("book", "training")}
+    older = dict(results, machine=dict(results["machine"], date="2026-01-01T00:00:00+00:00"))
+    merged = bench.merge(newer, older)
+    assert merged["book"] is results["book"] and merged["training"] is results["training"]
+    assert merged["earlier_run"]["sections"] == ["training", "book"]
+    table = report.markdown(merged)
+    assert f"**Earlier run**: training, book come from the {results['plan']} run of 2026-01-01" in table
+    assert "Earlier run" not in report.markdown(results)
+    with pytest.raises(ValueError, match="same plan"):
+        bench.merge(newer, dict(older, plan="full" if results["plan"] == "quick" else "quick"))
+
+
+def test_pets_split_strings_select_what_tfds_selects() -> None:
+    counts = {"train": 3680, "test": 3669}
+    assert pets_memory.split_range("test", counts) == range(3669)
+    assert pets_memory.split_range("train[:90%]", counts) == range(3312)
+    assert pets_memory.split_range("train[90%:]", counts) == range(3312, 3680)
+    with pytest.raises(ValueError, match="`split`"):
+        pets_memory.split_range("validation", counts)
+
+
+def test_fake_pets_examples_have_the_tfds_format() -> None:
+    from segcourse import data
+
+    examples = list(pets_memory.fake_examples(range(3)))
+    assert len(examples) == 3
+    for example in examples:
+        image, mask = example["image"], example["segmentation_mask"]
+        assert image.dtype == mask.dtype == np.uint8 and image.ndim == 3 and mask.shape == (*image.shape[:2], 1)
+        assert 300 <= min(image.shape[:2]) and max(image.shape[:2]) <= 500
+        assert set(np.unique(mask)) == {1, 2, 3}
+    images, labels = data._pets_to_arrays(iter(examples), (32, 32), "uint8")
+    assert images.shape == (3, 32, 32, 3) and set(np.unique(labels)) == {0, 1, 2}
+    # The same numbers give the same examples (each is seeded by its number).
+    again = next(pets_memory.fake_examples(range(1)))
+    np.testing.assert_array_equal(again["image"], examples[0]["image"])
+
+
+def test_pets_memory_takes_the_measured_full_splits_over_the_line(monkeypatch) -> None:
+    calls = []
+
+    def fake_measure(dtype, scale, size, batch):
+        calls.append((dtype, scale))
+        peak = (1.0 + 10.0 * scale) * 2**30 * (1 if dtype == "uint8" else 4)  # exactly on a line
+        return {"peak_bytes": peak, "stages": {}, "images": {}, "array_bytes": 0}
+
+    monkeypatch.setattr(pets_memory, "measure", fake_measure)
+    result = pets_memory.pets_memory(bench.FULL, log=lambda line: None)
+    assert calls == [("uint8", s) for s in bench.FULL.pets_scales] + [("uint8", 1.0)] + [
+        ("float32", s) for s in bench.FULL.pets_scales
+    ]
+    assert result["full_from"] == {"uint8": "measured", "float32": "line"}
+    assert result["full_bytes"]["uint8"] == 11 * 2**30
+    assert result["full_bytes"]["float32"] == pytest.approx(44 * 2**30)
+    assert result["ratio"] == pytest.approx(4.0)
+    row = next(row for row in report.headline({"pets_memory": result}))
+    assert row["value"] == "11.0 GiB / 44.0 GiB" and row["met"] is True  # uint8 within 12.7 GiB
+
+
+def test_fit_line_extrapolates_to_the_full_splits() -> None:
+    line = pets_memory.fit_line([0.05, 0.1, 0.2], [1.0e9, 1.5e9, 2.5e9])
+    assert line["base_bytes"] == pytest.approx(0.5e9) and line["bytes_per_full_split"] == pytest.approx(10e9)
+    assert line["full"] == pytest.approx(10.5e9) and line["largest_residual_bytes"] == pytest.approx(0, abs=1)
 
 
 def test_unknown_section_is_refused(capsys) -> None:
@@ -186,6 +303,20 @@ def test_quick_book_times_prefer_nbval_then_stored_timestamps(tmp_path) -> None:
     assert result["total_seconds"] == pytest.approx(132.5) and result["all_measured"] is False
 
 
+def test_chapter_7_quotes_the_recorded_pets_memory() -> None:
+    """The host memory chapter 7 states for its Pets recipe is the one the recorded run measured."""
+    results = bench.read_json(find_root() / "book" / "performance" / "bench.json")
+    chapter = (find_root() / "book" / "07_putting_it_together.md").read_text(encoding="utf-8")
+    chapter = " ".join(chapter.split())  # the prose wraps lines anywhere
+    if "pets_memory" not in results:  # the recorded run has no Pets figures: the chapter quotes none
+        assert "peaks at" not in chapter and "does not include that measurement yet" in chapter
+        return
+    full = results["pets_memory"]["full_bytes"]
+    assert results["pets_memory"]["full_from"] == {"uint8": "measured", "float32": "line"}
+    assert f"peaks at {full['uint8'] / 2**30:.1f} GiB of host memory with the images as bytes" in chapter
+    assert f"would need about {full['float32'] / 2**30:.1f} GiB with float32" in chapter
+
+
 def test_the_appendix_shows_the_recorded_run() -> None:
     """book/performance/table.md is what `segcourse bench` writes for book/performance/bench.json."""
     from segcourse.bench import report
@@ -197,3 +328,5 @@ def test_the_appendix_shows_the_recorded_run() -> None:
     assert (folder / "bench.png").stat().st_size > 10_000
     page = (find_root() / "book" / "appendix_performance.md").read_text(encoding="utf-8")
     assert "performance/table.md" in page and "performance/bench.png" in page
+    # every paragraph written from the recorded run, none left as a placeholder
+    assert not re.search(r"\b[A-Z0-9]+(?:_[A-Z0-9]+)*_(?:PARAGRAPH|SENTENCE)\b", page)

@@ -21,6 +21,7 @@ from segcourse.data import (
     PALETTE,
     PETS_CLASS_NAMES,
     VOID,
+    class_frequencies,
     load_camvid,
     load_oxford_pets,
     make_dataset,
@@ -389,6 +390,43 @@ def test_median_frequency_by_hand():
     weights = median_frequency_weights(labels, num_classes=4)
     assert weights.dtype == np.float32 and weights.shape == (4,)
     np.testing.assert_allclose(weights, expected, rtol=1e-6)
+
+
+def test_median_frequency_counts_a_chunk_of_images_at_a_time(scenes, monkeypatch):
+    from segcourse.data import class_weights
+
+    _, labels = scenes
+    whole = median_frequency_weights(labels)
+    monkeypatch.setattr(class_weights, "_CHUNK_IMAGES", 3)  # chunks that split the images unevenly
+    assert len(labels) % 3 != 0
+    np.testing.assert_array_equal(median_frequency_weights(labels), whole)
+
+
+def test_class_frequencies_count_only_the_images_that_hold_the_class():
+    labels = np.array(
+        [
+            [[0, 0], [0, 1]],  # 4 labelled pixels: class 0 x3, class 1 x1
+            [[1, 2], [VOID, 2]],  # 3 labelled pixels: class 1 x1, class 2 x2
+        ],
+        dtype=np.uint8,
+    )
+    frequencies = class_frequencies(labels, num_classes=4)
+    np.testing.assert_allclose(frequencies, [3 / 4, 2 / 7, 2 / 3, 0.0])
+    # Not the share of all labelled pixels, which is 3/7, 2/7, 2/7 here.
+    shares = np.bincount(labels[labels != VOID], minlength=4) / 7
+    assert not np.allclose(frequencies, shares)
+    # The weights are median(freq) / freq over the classes that occur.
+    weights = median_frequency_weights(labels, num_classes=4)
+    np.testing.assert_allclose(weights[:3], np.median(frequencies[:3]) / frequencies[:3], rtol=1e-6)
+
+
+def test_median_weight_is_one_for_an_odd_number_of_classes_only():
+    odd = np.array([[[0, 0, 0, 1], [1, 2, 2, 2]]])  # one image: freq 3/8, 2/8, 3/8, median 3/8
+    assert 1.0 in median_frequency_weights(odd, num_classes=3)
+    even = np.array([[[0, 0, 0, 0], [1, 1, 1, 2]], [[3, 3, 3, 3], [3, 3, 3, 3]]])  # 4/8, 3/8, 1/8 and 8/8
+    weights = median_frequency_weights(even, num_classes=4)  # median (3/8 + 4/8) / 2: no class at it
+    assert 1.0 not in weights
+    np.testing.assert_allclose(weights, [7 / 8, 7 / 6, 7 / 2, 7 / 16])
 
 
 def test_median_frequency_single_map_and_no_ignore():

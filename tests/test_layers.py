@@ -92,6 +92,74 @@ def test_ties_go_to_the_first_position_in_row_major_order(jit: bool) -> None:
     np.testing.assert_array_equal(_numpy(indices)[0, ..., 0], [[0, 1, 2]])
 
 
+@pytest.mark.parametrize("mode", ["eager", "graph", "xla"])
+def test_a_window_of_minus_infinity_pools_to_minus_infinity_at_index_0(mode: str) -> None:
+    # TensorFlow's max pooling kernel gives the lowest float (-3.4e38) for such a window, XLA gives -inf; both
+    # must give what the NumPy reference gives: -inf, at the first position.
+    inf = np.inf
+    x = np.array(
+        [
+            [-inf, -inf, 1, -inf, -inf, -inf],
+            [-inf, -inf, -inf, -inf, -inf, 2],
+        ],
+        dtype="float32",
+    )[None, :, :, None]
+    layer = MaxPoolingWithIndices2D(2)
+    pool = {"eager": layer, "graph": tf.function(layer), "xla": tf.function(layer, jit_compile=True)}[mode]
+    pooled, indices = pool(x)
+    expected_pooled, expected_indices = R.max_pool2d_with_indices(x, 2)
+    np.testing.assert_array_equal(_numpy(pooled)[0, ..., 0], [[-inf, 1, 2]])
+    np.testing.assert_array_equal(_numpy(indices)[0, ..., 0], [[0, 0, 3]])
+    np.testing.assert_array_equal(_numpy(pooled), expected_pooled)
+    np.testing.assert_array_equal(_numpy(indices), expected_indices)
+
+
+@pytest.mark.parametrize("mode", ["eager", "xla"])
+def test_the_lowest_float_is_a_value_like_any_other(mode: str) -> None:
+    # A window whose maximum is the lowest finite float (what TensorFlow's kernel returns for -inf windows)
+    # keeps that value and its position; float16 under mixed precision has its own lowest value.
+    for dtype in ("float32", "float16"):
+        lowest, inf = np.finfo(dtype).min, np.inf
+        x = np.array([[-inf, lowest, -inf, -inf], [-inf, -inf, lowest, 3]], dtype=dtype)[None, :, :, None]
+        layer = MaxPoolingWithIndices2D(2, dtype=dtype)
+        pool = tf.function(layer, jit_compile=True) if mode == "xla" else layer
+        pooled, indices = pool(x)
+        np.testing.assert_array_equal(_numpy(pooled)[0, ..., 0], [[lowest, 3]])
+        np.testing.assert_array_equal(_numpy(indices)[0, ..., 0], [[1, 3]])
+
+
+def test_an_input_smaller_than_the_window_is_refused() -> None:
+    # Keras's MaxPooling2D and the reference refuse it; so does the layer, eagerly and when a model is built.
+    with pytest.raises(ValueError, match=r"smaller than `pool_size` \(2, 2\)"):
+        MaxPoolingWithIndices2D(2)(np.zeros((1, 1, 5, 3), "float32"))
+    with pytest.raises(ValueError, match="smaller than `pool_size`"):
+        MaxPoolingWithIndices2D((2, 3))(keras.Input((4, 2, 3)))
+    with pytest.raises(ValueError):
+        R.max_pool2d_with_indices(np.zeros((1, 5, 3), "float32"), 2)
+    pooled, indices = MaxPoolingWithIndices2D(2)(np.zeros((1, 2, 3, 1), "float32"))  # one window fits
+    assert pooled.shape == indices.shape == (1, 1, 1, 1)
+
+
+def test_unpooling_refuses_indices_outside_the_window_where_they_are_known() -> None:
+    values = np.ones((1, 2, 2, 1), "float32")
+    for pool_size, bad in ((2, 4), (2, -1), ((2, 3), 6)):
+        indices = np.zeros((1, 2, 2, 1), "int32")
+        indices[0, 1, 0, 0] = bad
+        with pytest.raises(ValueError, match=r"`indices` must lie in \[0, "):
+            MaxUnpooling2D(pool_size)([values, indices])
+        with pytest.raises(ValueError, match="indices"):
+            R.max_unpool2d(values[0], indices[0], pool_size)
+    # In a compiled function the values are not known when the graph is built: no check (no extra work);
+    # the value with the bad index is written nowhere, as documented.
+    indices = np.array([[[[0], [3]], [[4], [1]]]], "int32")
+    unpool = MaxUnpooling2D(2)
+    graph = tf.function(lambda v, i: unpool([v, i]))
+    got = _numpy(graph(tf.constant(values), tf.constant(indices)))[0, ..., 0]
+    expected = np.zeros((4, 4), "float32")
+    expected[0, 0] = expected[1, 3] = expected[2, 3] = 1
+    np.testing.assert_array_equal(got, expected)
+
+
 def test_output_shapes_and_dtypes_in_a_functional_model() -> None:
     inputs = keras.Input((None, None, 4))
     pooled, indices = MaxPoolingWithIndices2D(2)(inputs)

@@ -277,6 +277,42 @@ def test_boundary_f1_ignores_image_border():
     assert metrics.boundary_f1(full, full, 2) == 1.0
 
 
+def test_boundary_distance_counts_chessboard_steps_to_the_nearest_boundary():
+    labels = np.zeros((7, 9), int)
+    labels[2:5, 3:6] = 1  # a 3x3 square; boundary pixels have a 4-neighbour of another class
+    distance = metrics.boundary_distance(labels, farthest=3)
+    boundary = np.zeros((7, 9), bool)
+    for axis in (0, 1):
+        change = np.diff(labels, axis=axis) != 0
+        head = (slice(None, -1), slice(None)) if axis == 0 else (slice(None), slice(None, -1))
+        tail = (slice(1, None), slice(None)) if axis == 0 else (slice(None), slice(1, None))
+        boundary[head] |= change
+        boundary[tail] |= change
+    np.testing.assert_array_equal(distance == 0, boundary)
+    assert distance[3, 4] == 1  # the centre of the square, one step from its border
+    # Brute force: Chebyshev distance to the nearest boundary pixel, capped at 3.
+    rows, cols = np.nonzero(boundary)
+    i, j = np.indices(labels.shape)
+    nearest = np.maximum(np.abs(i[..., None] - rows), np.abs(j[..., None] - cols)).min(axis=-1)
+    np.testing.assert_array_equal(distance, np.minimum(nearest, 3))
+
+
+def test_boundary_distance_per_image_and_void():
+    labels = np.zeros((2, 4, 6), np.uint8)
+    labels[0, :, 3:] = 1
+    labels[1, :, 3:] = VOID  # void makes no boundary: the second image has none
+    distance = metrics.boundary_distance(labels, farthest=4)
+    assert distance.shape == labels.shape
+    np.testing.assert_array_equal(distance[0, 0], [2, 1, 0, 0, 1, 2])
+    assert (distance[1] == 4).all()
+    assert (metrics.boundary_distance(labels, ignore_index=None)[1, 0] == [2, 1, 0, 0, 1, 2]).all()
+    np.testing.assert_array_equal(metrics.boundary_distance(labels[0], farthest=4), distance[0])
+    with pytest.raises(ValueError, match="`farthest`"):
+        metrics.boundary_distance(labels, farthest=0)
+    with pytest.raises(ValueError, match="`labels`"):
+        metrics.boundary_distance(labels.astype(float))
+
+
 # --------------------------------------------------------------------------------------------------
 # evaluate
 
@@ -309,6 +345,19 @@ def test_evaluate_matches_the_metrics(tiny_model, tiny_data):
     assert results["confusion_matrix"].sum() == labels.size - 5  # one void pixel per image
 
 
+def test_evaluate_scores_a_chunk_of_images_at_a_time_with_the_same_results(tiny_model, tiny_data, monkeypatch):
+    images, labels = tiny_data  # 5 images: chunks of 2, 2 and 1
+    whole = metrics.evaluate(tiny_model, images, labels, batch_size=2)
+    monkeypatch.setattr(metrics, "_SCORE_CHUNK", 2)
+    monkeypatch.setattr(metrics, "_PREDICT_PIXELS", 3 * 8 * 8)  # 3 images: predicted a batch of 2 at a time
+    chunked = metrics.evaluate(tiny_model, images, labels, batch_size=2)
+    np.testing.assert_array_equal(chunked["confusion_matrix"], whole["confusion_matrix"])
+    # The boundary F1 is a mean over images: the chunks' per-image scores give the whole set's mean.
+    pred = tiny_model.predict(images, verbose=0)
+    assert chunked["boundary_f1"] == pytest.approx(metrics.boundary_f1(labels, pred, 3))
+    assert chunked["mean_iou"] == whole["mean_iou"] and chunked["pixel_accuracy"] == whole["pixel_accuracy"]
+
+
 def test_evaluate_boundary_f1_uses_the_diagonal_tolerance_unless_told(tiny_data):
     images, labels = tiny_data
     # A model that predicts the labels moved one column to the right, as one-hot scores.
@@ -317,7 +366,7 @@ def test_evaluate_boundary_f1_uses_the_diagonal_tolerance_unless_told(tiny_data)
 
     class Fixed:
         def predict(self, batch, batch_size, verbose):
-            assert len(batch) == len(images)  # evaluate predicts up to 256 images at a time
+            assert len(batch) == len(images)  # 5 images of 8x8: one chunk of pixels
             return scores
 
     default = metrics.evaluate(Fixed(), images, labels, batch_size=2)["boundary_f1"]

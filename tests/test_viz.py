@@ -156,6 +156,18 @@ def test_compare_titles_and_legend(batch):
     assert legend_texts(fig) == [*CLASS_NAMES, "void"]
 
 
+def test_compare_wraps_a_samples_panels_onto_rows_of_columns(batch):
+    images, labels, predictions = batch
+    models = {f"model {i}": predictions for i in range(5)} | {"exact": labels}  # 8 panels a sample
+    fig = viz.compare(images, labels, models, n=2, columns=3)
+    assert len(fig.axes) == 2 * 3 * 3  # each sample: 8 panels on 3 rows of 3
+    titles = [ax.get_title() for ax in fig.axes]
+    expected = ["image", "truth", *models]
+    assert titles[:8] == expected and titles[9:17] == expected  # every panel titled, both samples
+    assert not fig.axes[8].axison and not fig.axes[17].axison  # the unused ninth slot of each sample
+    assert fig.axes[16].get_xlabel() == "mean IoU 1.00"  # the second sample's "exact" panel
+
+
 def test_compare_single_image(batch):
     images, labels, predictions = batch
     fig = viz.compare(images[0], labels[0], {"a": predictions[0]})
@@ -174,6 +186,13 @@ def test_compare_bad_input_raises(batch, predictions, argument):
     images, labels, _ = batch
     with pytest.raises(ValueError, match=re.escape(f"`{argument}")):
         viz.compare(images, labels, predictions)
+
+
+@pytest.mark.parametrize("columns", [1, 0, 2.5])
+def test_compare_bad_columns_raises(batch, columns):
+    images, labels, predictions = batch
+    with pytest.raises(ValueError, match="`columns`"):
+        viz.compare(images, labels, {"a": predictions}, columns=columns)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from segcourse.bench.plan import Plan
 
 VARIANTS = ("indices", "feature_maps")
@@ -115,7 +117,9 @@ def measure_in_this_process(variant: str, size: tuple[int, int], width: float, b
     keeps statistics. A warm-up prediction traces the graph; the allocator's peak is then reset, and its
     peak during a second prediction is the memory that the inference's tensors need at their busiest
     moment (TensorFlow frees each tensor after its last use). The process's peak resident set size
-    (``VmHWM``, which also counts TensorFlow itself, the weights and the traced graph) is reported too.
+    (``VmHWM``, which also counts TensorFlow itself, the weights and the traced graph) is reported too, before
+    and after the measured prediction: when the two are equal, the process reached its peak while building
+    and tracing the model, and the inference itself fit in memory the process already held.
     """
     import numpy as np
     import tensorflow as tf
@@ -127,10 +131,12 @@ def measure_in_this_process(variant: str, size: tuple[int, int], width: float, b
     images = np.random.default_rng(0).random((batch, *size, 3), dtype=np.float32)
     model.predict_on_batch(images)
     tf.config.experimental.reset_memory_stats("CPU:0")
+    before = _status_bytes("VmHWM")
     model.predict_on_batch(images)
     return {
         "peak_tensor_bytes": int(tf.config.experimental.get_memory_info("CPU:0")["peak"]),
         "process_peak_bytes": _status_bytes("VmHWM"),
+        "process_peak_before_inference_bytes": before,
     }
 
 
@@ -153,20 +159,44 @@ def measure(variant: str, size: tuple[int, int], width: float, batch: int) -> di
 
 
 def memory(plan: Plan, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Computed and measured memory of SegNet inference, with indices and keeping feature maps."""
+    """Computed and measured memory of SegNet inference, with indices and keeping feature maps.
+
+    Each variant is measured ``plan.memory_repeats`` times, alternating, each in a fresh process: TensorFlow
+    runs independent operations in parallel, so how many tensors are alive at once, and the peak, can
+    change from one run to the next. ``measured_peak_bytes`` is each variant's median allocator peak,
+    ``measured_peak_range_bytes`` its smallest and largest, and ``process_peak_bytes`` the median of the
+    processes' own peaks (``VmHWM``).
+    """
     size, width, batch = plan.memory_size, plan.memory_width, 1
-    log(f"memory: SegNet inference at {size[0]}x{size[1]}, batch {batch}, width {width}: indices or maps")
+    log(f"memory: SegNet inference at {size[0]}x{size[1]}, batch {batch}, width {width}: indices or maps, "
+        f"{plan.memory_repeats} fresh processes each")
     model = build("indices", size, width)
-    measured = {variant: measure(variant, size, width, batch) for variant in VARIANTS}
-    peaks = {variant: result["peak_tensor_bytes"] for variant, result in measured.items()}
+    runs: dict[str, list[dict[str, int]]] = {variant: [] for variant in VARIANTS}
+    for _ in range(plan.memory_repeats):
+        for variant in VARIANTS:
+            runs[variant].append(measure(variant, size, width, batch))
+
+    def median(variant: str, key: str) -> int:
+        return int(np.median([run[key] for run in runs[variant]]))
+
+    peaks = {variant: median(variant, "peak_tensor_bytes") for variant in VARIANTS}
     return {
         "size": list(size),
         "batch": batch,
         "model": f"segnet(width={width}, depth=4, convs_per_block=2)",
         "computed": computed(model, batch),
-        "measured": measured,
+        "measured": runs,
         "measured_peak_bytes": peaks,
+        "measured_peak_range_bytes": {
+            variant: [min(run["peak_tensor_bytes"] for run in runs[variant]),
+                      max(run["peak_tensor_bytes"] for run in runs[variant])]
+            for variant in VARIANTS
+        },
         "measured_saving_bytes": peaks["feature_maps"] - peaks["indices"],
+        "process_peak_bytes": {variant: median(variant, "process_peak_bytes") for variant in VARIANTS},
+        "process_peak_before_inference_bytes": {
+            variant: median(variant, "process_peak_before_inference_bytes") for variant in VARIANTS
+        },
     }
 
 

@@ -23,7 +23,13 @@ class Plan:
         matmul_size: side of the square float32 matrices whose product measures the machine's FLOP/s.
         memory_size: ``(height, width)`` of the SegNet inference whose memory is measured.
         memory_width: channel factor of that SegNet.
+        memory_repeats: fresh processes per variant of that SegNet (its peak changes a little between runs).
         execute_book: execute every chapter (full), or read the times the last run recorded (quick).
+        pets_size: ``(height, width)`` of chapter 7's Oxford-IIIT Pet recipe, whose data path is measured.
+        pets_scales: the fractions of the full Pet splits loaded, one fresh process each (large enough to give
+            the training and test splits more than 256 images, ``median_frequency_weights``' chunk).
+        pets_batch: the batch size of that data path.
+        pets_measure_full: the image dtypes whose full splits are measured too (one large process each).
     """
 
     name: str
@@ -38,7 +44,12 @@ class Plan:
     matmul_size: int
     memory_size: tuple[int, int]
     memory_width: float
+    memory_repeats: int
     execute_book: bool
+    pets_size: tuple[int, int]
+    pets_scales: tuple[float, ...]
+    pets_batch: int
+    pets_measure_full: tuple[str, ...]
 
 
 #: CamVid's 360x480 where a model allows it. SegNet pools four times, so it needs multiples of 16: it
@@ -56,7 +67,12 @@ FULL = Plan(
     matmul_size=4096,
     memory_size=(352, 480),
     memory_width=1.0,
+    memory_repeats=3,
     execute_book=True,
+    pets_size=(256, 256),
+    pets_scales=(0.1, 0.15, 0.2),
+    pets_batch=16,
+    pets_measure_full=("uint8",),
 )
 
 #: Small sizes: every figure is produced and every equality checked in well under two minutes; the
@@ -74,5 +90,10 @@ QUICK = Plan(
     matmul_size=512,
     memory_size=(32, 48),
     memory_width=0.25,
+    memory_repeats=1,
     execute_book=False,
+    pets_size=(32, 32),
+    pets_scales=(0.005, 0.02),
+    pets_batch=4,
+    pets_measure_full=(),
 )

