@@ -118,7 +118,8 @@ def test_chapter_page_has_no_layout_problem(md_path):
     assert problems == [], "\n".join(problems)
 
 
-_ROLE = re.compile(r"\{py:(?:func|class|meth|data|attr|mod)\}`~?segcourse\.(\w+)\.(\w+)")
+# A role, plain (`~segcourse.models.fcn`) or with a title (`models.fcn(...) <segcourse.models.fcn>`).
+_ROLE = re.compile(r"\{py:(?:func|class|meth|data|attr|mod)\}`(?:[^`<]*<)?~?segcourse\.(\w+)\.(\w+)")
 _CODE = re.compile(r"(?<![`\w])`(?:segcourse\.)?(\w+)\.(\w+)(?:\([^`]*\))?`")
 
 
