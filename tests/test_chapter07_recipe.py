@@ -65,7 +65,7 @@ def test_the_recipe_trains_and_scores_every_network_on_fake_camvid_and_pets(tmp_
     namespace: dict = {}
     exec(imports, namespace)
     exec(memory, namespace)
-    namespace.update(CAMVID_SIZE=(352, 480), MB=2**20)  # from the chapter's memory section
+    namespace.update(CAMVID_SIZE=(352, 480), MiB=2**20)  # from the chapter's memory section
     for source in recipe:
         source = source.replace("CAMVID_EPOCHS = 100", "CAMVID_EPOCHS = 1")
         if "TRAIN_ON_PETS = False" in source:
