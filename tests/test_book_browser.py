@@ -220,7 +220,7 @@ def visits(browser, base_url):
     return get
 
 
-# --- the pages ------------------------------------------------------------------------------------------------
+# --- the pages -----------------------------------------------------------------------------------------------
 
 
 def _redirect(path: Path) -> str | None:
@@ -327,7 +327,7 @@ def test_redirect_pages_land_on_a_page(browser, base_url, path):
         context.close()
 
 
-# --- the chapters ---------------------------------------------------------------------------------------------
+# --- the chapters --------------------------------------------------------------------------------------------
 
 COLAB_LINK = re.compile(r"^https://colab\.research\.google\.com/github/([^/]+/[^/]+)/blob/([^/]+)/(.+\.ipynb)$")
 
@@ -385,3 +385,118 @@ def test_chapter_solutions_open_only_on_a_click(browser, base_url, md_path):
             solution.locator(":scope > .admonition-title").click()  # where a reader clicks: the title bar
             body.first.wait_for(state="visible")
             assert all(body.nth(i).is_visible() for i in parts), f"solution {index + 1} did not open on a click"
+
+
+# --- the chapters as textbook pages (issue 14) ---------------------------------------------------------------
+
+#: The widths a reader's screen has: a laptop, a small laptop or tablet in landscape, a phone.
+DESKTOPS = {"1280x900": {"width": 1280, "height": 900}, "1024x768": {"width": 1024, "height": 768}}
+PHONE = {"width": 390, "height": 844}
+
+# Boxes that must not scroll sideways, and, for each, what it is (for the failure message).
+_LAYOUT_JS = """() => {
+    const boxes = Array.from(document.querySelectorAll(
+        'div.cell_input pre, div.cell_output pre, div.cell_output div.output, div.cell_output table'));
+    const wide = boxes.filter(e => e.scrollWidth > e.clientWidth + 1).map(e => ({
+        what: e.tagName.toLowerCase() + '.' + (e.className || '').toString().split(' ')[0],
+        text: (e.textContent || '').trim().slice(0, 60), scroll: e.scrollWidth, client: e.clientWidth}));
+    const root = document.documentElement;
+    const images = Array.from(document.querySelectorAll('div.cell_output img, figure img'));
+    // What sticks out of the page on the right, outside any box that scrolls: the culprits of a page scroll.
+    const inScroller = e => { for (let p = e.parentElement; p; p = p.parentElement) {
+        if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(p).overflowX)) return true; } return false; };
+    const sticking = Array.from(document.querySelectorAll('article.bd-article *'))
+        .filter(e => e.getBoundingClientRect().right > root.clientWidth + 1 && !inScroller(e))
+        .map(e => e.tagName.toLowerCase() + ': ' + (e.textContent || '').trim().slice(0, 60)).slice(0, 5);
+    return {wide, boxes: boxes.length, page_scrolls: root.scrollWidth > root.clientWidth + 1, sticking,
+            images_wider: images.filter(
+                img => img.getBoundingClientRect().right > root.clientWidth + 1).length};
+}"""
+
+_FIGURES_JS = """() => {
+    const outputs = Array.from(document.querySelectorAll('div.cell_output img'));
+    const figures = Array.from(document.querySelectorAll('figure'));
+    return {
+        uncaptioned: outputs.filter(img => !img.closest('figure'))
+            .map(img => (img.currentSrc || img.src).slice(-40)),
+        figures: figures.map(f => ({
+            id: f.id,
+            number: (f.querySelector('figcaption .caption-number') || {}).textContent || '',
+            caption: ((f.querySelector('figcaption .caption-text') || {}).textContent || '').trim(),
+            alts: Array.from(f.querySelectorAll('img')).map(img => (img.getAttribute('alt') || '').trim()),
+        })),
+    };
+}"""
+
+
+def _layout(browser, base_url: str, path: str, viewport: dict, shot: str | None = None) -> dict:
+    context = browser.new_context(viewport=viewport)
+    try:
+        page = context.new_page()
+        page.goto(base_url + path, wait_until="load")
+        page.evaluate("() => document.fonts.ready")
+        if shot:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / shot), full_page=True)
+        return page.evaluate(_LAYOUT_JS)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("size", sorted(DESKTOPS))
+@pytest.mark.parametrize("md_path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_code_and_outputs_fit_the_column(browser, base_url, md_path, size):
+    layout = _layout(browser, base_url, chapter_path(md_path), DESKTOPS[size], f"{md_path.stem}-{size}.png")
+    assert layout["boxes"] > 0
+    assert layout["wide"] == [], f"{len(layout['wide'])} boxes scroll sideways at {size}: {layout['wide'][:5]}"
+    assert not layout["page_scrolls"]
+
+
+@pytest.mark.parametrize("md_path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_reads_on_a_phone(browser, base_url, md_path):
+    layout = _layout(browser, base_url, chapter_path(md_path), PHONE, f"{md_path.stem}-phone.png")
+    assert not layout["page_scrolls"], f"at 390 px the page itself scrolls sideways: {layout['sticking']}"
+    assert layout["images_wider"] == 0, "figures wider than the screen at 390 px"
+
+
+@pytest.mark.parametrize("md_path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_figures_have_numbered_captions_and_alt_text(visits, browser, base_url, md_path):
+    with opened(browser, base_url, chapter_path(md_path)) as (page, _):
+        found = page.evaluate(_FIGURES_JS)
+    assert found["uncaptioned"] == [], f"figure outputs outside a captioned figure: {found['uncaptioned']}"
+    assert found["figures"], "no figure"
+    numbered = re.compile(r"^Figure \d+(\.\d+)? $")
+    for figure in found["figures"]:
+        assert figure["id"].startswith("fig-"), figure
+        assert numbered.match(figure["number"]), f"{figure['id']}: caption number {figure['number']!r}"
+        assert len(figure["caption"]) > 10, f"{figure['id']}: caption {figure['caption']!r}"
+        alts = figure["alts"]
+        assert alts and all(len(alt) > 10 for alt in alts), f"{figure['id']}: alt {alts}"
+
+
+#: The animations issue 14 asks for, by chapter number: max pooling with indices and index unpooling (3); a
+#: convolution sliding with strides 1 and 2, and a transposed convolution as zero insertion plus a convolution
+#: (4); dilated convolutions with rates 1, 2, 4 and their growing receptive field (6).
+ANIMATIONS = {"03": 1, "04": 2, "06": 1}
+
+
+@pytest.mark.parametrize("md_path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_animations_step_through_their_frames(browser, base_url, md_path):
+    with opened(browser, base_url, chapter_path(md_path)) as (page, _):
+        players = page.locator(".segcourse-animation")
+        expected = ANIMATIONS.get(md_path.stem[:2], 0)
+        assert players.count() >= expected, f"{players.count()} animations, expected at least {expected}"
+        for index in range(players.count()):
+            player = players.nth(index)
+            image = player.locator("img").first
+            for control in ("previous", "play", "next"):
+                buttons = player.locator(f"button[id$='-{control}']")
+                assert buttons.count() == 1, f"animation {index}: no {control} button"
+            slider = player.locator("input[type=range]")
+            assert int(slider.get_attribute("max")) >= 1, f"animation {index} has one frame"
+            first = image.get_attribute("src")
+            player.locator("button[id$='-next']").click()
+            assert image.get_attribute("src") != first, f"animation {index}: 'next' did not change the frame"
+            assert player.locator("span[id$='-counter']").text_content().startswith("2 /")
+            player.locator("button[id$='-previous']").click()
+            assert image.get_attribute("src") == first
