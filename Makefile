@@ -117,7 +117,7 @@ book-student: $(VENV)/.installed
 	mv _build/student/source/_build/html _build/student/html
 
 unit: $(VENV)/.installed $(BWRAP)
-	$(BIN)/pytest tests --ignore=tests/test_book_build.py --ignore=tests/test_book_browser.py \
+	$(BIN)/pytest --durations=15 tests --ignore=tests/test_book_build.py --ignore=tests/test_book_browser.py \
 	  --ignore=tests/test_site.py --ignore=tests/test_dist.py
 
 # The package's own tests again under Colab's Python and versions (segcourse from this checkout): what depends
@@ -127,7 +127,7 @@ COLAB_UNIT_TESTS := tests/test_colab_versions.py tests/test_layers.py tests/test
   tests/test_reference.py tests/test_metrics.py tests/test_data.py $(wildcard tests/test_viz*.py) \
   $(wildcard tests/test_check*.py)
 unit-colab: $(COLAB_VENV)/.created
-	env PYTHONPATH="$(CURDIR)" $(COLAB_BIN)/pytest -p no:cacheprovider $(COLAB_UNIT_TESTS)
+	env PYTHONPATH="$(CURDIR)" $(COLAB_BIN)/pytest -p no:cacheprovider --durations=15 $(COLAB_UNIT_TESTS)
 
 # Debian's packages, installed once per machine (CI runs as root with no standard input).
 chromium: $(CHROMIUM)

@@ -399,6 +399,9 @@ def boundary_f1(
       boundaries. This is the inner contour of each region, so a class change marks a pixel on each side.
     - **distance**: the Chebyshev distance ``max(|di|, |dj|)``; "within ``tolerance``" means inside the
       ``(2 tolerance + 1)``-pixel square around a pixel (a binary dilation done with NumPy shifts).
+      Csurka et al.'s measure uses the Euclidean distance (a disc); the square also accepts the corners
+      beyond the disc (at a 1-pixel tolerance, the 4 diagonal neighbours), so its scores can be a little
+      higher than the disc's for the same maps. The chapters compare models with one convention, this one.
     - **tolerance**: by default (``tolerance=None``) 0.75% of the image diagonal, as Csurka et al. and the
       SegNet paper (Section 3.3) set it, in whole pixels and at least 1 (``boundary_tolerance``):
       ``tolerance = max(1, round(0.0075 * sqrt(height**2 + width**2)))``, 1 pixel at 64x96, 2 at 128x192,

@@ -402,7 +402,13 @@ _LAYOUT_JS = """() => {
         text: (e.textContent || '').trim().slice(0, 60), scroll: e.scrollWidth, client: e.clientWidth}));
     const root = document.documentElement;
     const images = Array.from(document.querySelectorAll('div.cell_output img, figure img'));
-    return {wide, boxes: boxes.length, page_scrolls: root.scrollWidth > root.clientWidth + 1,
+    // What sticks out of the page on the right, outside any box that scrolls: the culprits of a page scroll.
+    const inScroller = e => { for (let p = e.parentElement; p; p = p.parentElement) {
+        if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(p).overflowX)) return true; } return false; };
+    const sticking = Array.from(document.querySelectorAll('article.bd-article *'))
+        .filter(e => e.getBoundingClientRect().right > root.clientWidth + 1 && !inScroller(e))
+        .map(e => e.tagName.toLowerCase() + ': ' + (e.textContent || '').trim().slice(0, 60)).slice(0, 5);
+    return {wide, boxes: boxes.length, page_scrolls: root.scrollWidth > root.clientWidth + 1, sticking,
             images_wider: images.filter(
                 img => img.getBoundingClientRect().right > root.clientWidth + 1).length};
 }"""
@@ -449,7 +455,7 @@ def test_chapter_code_and_outputs_fit_the_column(browser, base_url, md_path, siz
 @pytest.mark.parametrize("md_path", CHAPTERS, ids=lambda p: p.stem)
 def test_chapter_reads_on_a_phone(browser, base_url, md_path):
     layout = _layout(browser, base_url, chapter_path(md_path), PHONE, f"{md_path.stem}-phone.png")
-    assert not layout["page_scrolls"], "at 390 px the page itself scrolls sideways"
+    assert not layout["page_scrolls"], f"at 390 px the page itself scrolls sideways: {layout['sticking']}"
     assert layout["images_wider"] == 0, "figures wider than the screen at 390 px"
 
 
