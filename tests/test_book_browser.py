@@ -403,8 +403,12 @@ _LAYOUT_JS = """() => {
     const root = document.documentElement;
     const images = Array.from(document.querySelectorAll('div.cell_output img, figure img'));
     // What sticks out of the page on the right, outside any box that scrolls: the culprits of a page scroll.
-    const inScroller = e => { for (let p = e.parentElement; p; p = p.parentElement) {
-        if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(p).overflowX)) return true; } return false; };
+    const inScroller = e => {
+        for (let p = e.parentElement; p; p = p.parentElement) {
+            if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(p).overflowX)) return true;
+        }
+        return false;
+    };
     const sticking = Array.from(document.querySelectorAll('article.bd-article *'))
         .filter(e => e.getBoundingClientRect().right > root.clientWidth + 1 && !inScroller(e))
         .map(e => e.tagName.toLowerCase() + ': ' + (e.textContent || '').trim().slice(0, 60)).slice(0, 5);
