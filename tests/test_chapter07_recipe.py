@@ -37,14 +37,16 @@ def float32_policy():
 
 
 def _cells() -> tuple[str, str, list[str]]:
-    """The chapter's imports cell, its activation_memory cell and the code cells of the recipe section."""
+    """The chapter's imports cell, its activation_memory cells and the code cells of the recipe section."""
     cells = jupytext.read(CHAPTER).cells
     code = [cell.source for cell in cells if cell.cell_type == "code"]
     start = next(i for i, c in enumerate(cells) if "## The recipe for real data on a GPU" in c.source)
     end = next(i for i, c in enumerate(cells) if c.source.startswith("## Exercises"))
     recipe = [cell.source for cell in cells[start:end] if cell.cell_type == "code"]
     imports = next(source for source in code if source.startswith("import math"))
-    memory = next(source for source in code if "def activation_memory" in source)
+    memory = "\n".join(  # nbytes and last_reads, then activation_memory
+        source for source in code if "def last_reads" in source or "def activation_memory" in source
+    )
     return imports, memory, recipe
 
 
