@@ -27,6 +27,14 @@ NOBODY = 65534
 def limits_as_a_user() -> sandbox.Sandbox:
     if os.getuid() != 0 or not Path(SYSTEM_PYTHON).exists():
         pytest.skip("simulating a user other than the grader's needs root and /usr/bin/python3")
+    # `nobody` must read the launcher in this checkout; a clone inside a private folder (mktemp -d is 0700)
+    # cannot be simulated (an instructor's own install is readable by the instructor).
+    reads = f"open({str(sandbox._LAUNCHER)!r}).close()"
+    probe = subprocess.run([SYSTEM_PYTHON, "-c", reads], capture_output=True, text=True, timeout=60,
+                           user=NOBODY, group=NOBODY, extra_groups=[])
+    if probe.returncode != 0:
+        pytest.skip(f"user `nobody` cannot read {sandbox._LAUNCHER} (a folder above it is private: "
+                    f"`chmod o+rx` it to run these tests): {probe.stderr.strip().splitlines()[-1]}")
     return sandbox.Sandbox("limits", SMALL, "asked for", python=SYSTEM_PYTHON)
 
 
