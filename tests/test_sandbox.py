@@ -34,7 +34,7 @@ def limits_as_a_user() -> sandbox.Sandbox:
                            user=NOBODY, group=NOBODY, extra_groups=[])
     if probe.returncode != 0:
         pytest.skip(f"user `nobody` cannot read {sandbox._LAUNCHER} (a folder above it is private: "
-                    f"`chmod o+rx` it to run these tests): {probe.stderr.strip().splitlines()[-1]}")
+                    f"`chmod o+rx` it to run these tests): {(probe.stderr.strip().splitlines() or [f'exit {probe.returncode}'])[-1]}")
     return sandbox.Sandbox("limits", SMALL, "asked for", python=SYSTEM_PYTHON)
 
 
