@@ -33,8 +33,9 @@ def limits_as_a_user() -> sandbox.Sandbox:
     probe = subprocess.run([SYSTEM_PYTHON, "-c", reads], capture_output=True, text=True, timeout=60,
                            user=NOBODY, group=NOBODY, extra_groups=[])
     if probe.returncode != 0:
+        said = (probe.stderr.strip().splitlines() or [f"exit {probe.returncode}"])[-1]
         pytest.skip(f"user `nobody` cannot read {sandbox._LAUNCHER} (a folder above it is private: "
-                    f"`chmod o+rx` it to run these tests): {(probe.stderr.strip().splitlines() or [f'exit {probe.returncode}'])[-1]}")
+                    f"`chmod o+rx` it to run these tests): {said}")
     return sandbox.Sandbox("limits", SMALL, "asked for", python=SYSTEM_PYTHON)
 
 
